@@ -1,0 +1,63 @@
+# Flightline: every developer and CI entry point. `make help` lists the targets.
+# Area-specific targets live in make/*.mk; this file holds the shared plumbing and the
+# commands the README names.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON_311 ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+STATE_DIR := .state
+# Targets append their lint step here (see make/*.mk), so `make lint` runs them all.
+LINT_TARGETS :=
+
+include make/*.mk
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
+	  | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON_311) >/dev/null || { echo "error: Python 3.11 ($(PYTHON_311)) not found: Glue 5.0 parity needs 3.11" >&2; exit 1; }
+	$(PYTHON_311) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## Create .venv (Python 3.11) with the runtime, test and lint packages
+
+.PHONY: check-java
+check-java:
+	@command -v java >/dev/null || { echo "error: Java not found: Spark 3.5 needs a JRE 17 (Debian/Ubuntu: apt-get install -y default-jre-headless)" >&2; exit 1; }
+
+.PHONY: test
+test: venv check-java ## Run the whole test suite (starts the local services it needs)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: test-fast
+test-fast: venv check-java ## Run the tests not marked slow
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: venv lint-python $(LINT_TARGETS) ## Run every linter (ruff, sqlfluff, cfn-lint, checkov, ASL, actionlint)
+
+.PHONY: lint-python
+lint-python: venv
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+.PHONY: format
+format: venv ## Format and auto-fix Python with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: clean
+clean: ## Stop local services and remove generated files (keeps the venvs)
+	-$(PY) -m tools.localpg destroy
+	rm -rf var data/generated build dist .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Developer tooling: local services, sample data, benchmark. Not shipped to Glue."""

@@ -1,0 +1,227 @@
+"""A throwaway PostgreSQL 15 cluster on 127.0.0.1: the local stand-in for Redshift.
+
+`python -m tools.localpg start|stop|status|env|url`. Start is idempotent: it creates the
+cluster on first use (initdb as the `postgres` user when run as root, since initdb refuses
+root) and reuses a running one. The password is generated per cluster and kept beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("FLIGHTLINE_STATE_DIR", REPO_ROOT / ".state"))
+PG_DIR = STATE_DIR / "postgres"
+DATA_DIR = PG_DIR / "data"
+PASSWORD_FILE = PG_DIR / "password"
+LOG_FILE = PG_DIR / "postgres.log"
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("FLIGHTLINE_PG_PORT", "54329"))
+USER = "flightline"
+DATABASE = "flightline"
+PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin",)
+
+
+class LocalPgError(RuntimeError):
+    """The local cluster cannot be created or started; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ConnInfo:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{self.dbname}"
+
+    def env(self) -> dict[str, str]:
+        """libpq variables: psql, psycopg and the dbt profile all read these."""
+        return {
+            "PGHOST": self.host,
+            "PGPORT": str(self.port),
+            "PGUSER": self.user,
+            "PGPASSWORD": self.password,
+            "PGDATABASE": self.dbname,
+        }
+
+
+def _pg_binary(name: str) -> str:
+    for directory in PG_BIN_CANDIDATES:
+        candidate = Path(directory) / name
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise LocalPgError(
+        f"PostgreSQL server binary '{name}' not found. Install PostgreSQL 15 "
+        "(Debian/Ubuntu: apt-get install -y postgresql) and run again."
+    )
+
+
+def _as_cluster_owner(cmd: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root; the cluster belongs to the postgres user.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+def _run(cmd: list[str], what: str) -> None:
+    result = subprocess.run(_as_cluster_owner(cmd), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise LocalPgError(f"{what} failed ({' '.join(cmd)}):\n{result.stdout}{result.stderr}")
+
+
+def _chown_to_owner(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, user="postgres", group="postgres")
+
+
+def _init_cluster() -> None:
+    PG_DIR.mkdir(parents=True, exist_ok=True)
+    os.chmod(PG_DIR, 0o755)
+    PASSWORD_FILE.write_text(secrets.token_urlsafe(24))
+    os.chmod(PASSWORD_FILE, 0o600)
+    # initdb reads the password from a file the cluster owner can read; removed right after.
+    pwfile = PG_DIR / "initdb-pwfile"
+    pwfile.write_text(PASSWORD_FILE.read_text())
+    os.chmod(pwfile, 0o600)
+    _chown_to_owner(pwfile)
+    DATA_DIR.mkdir(mode=0o700)
+    _chown_to_owner(DATA_DIR)
+    try:
+        _run(
+            [
+                _pg_binary("initdb"),
+                "--pgdata", str(DATA_DIR),
+                "--username", USER,
+                "--pwfile", str(pwfile),
+                "--auth", "scram-sha-256",
+                "--encoding", "UTF8",
+                "--locale", "C.UTF-8",
+            ],
+            "initdb",
+        )
+    finally:
+        pwfile.unlink(missing_ok=True)
+
+
+def _port_open() -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((HOST, PORT)) == 0
+
+
+def is_running() -> bool:
+    return (DATA_DIR / "postmaster.pid").exists() and _port_open()
+
+
+def conninfo() -> ConnInfo:
+    if not PASSWORD_FILE.exists():
+        raise LocalPgError("The local cluster does not exist yet: run `make pg-up`.")
+    return ConnInfo(HOST, PORT, USER, PASSWORD_FILE.read_text().strip(), DATABASE)
+
+
+def start() -> ConnInfo:
+    """Create (first time) and start the cluster; return how to reach it."""
+    if not (DATA_DIR / "PG_VERSION").exists():
+        if DATA_DIR.exists():
+            shutil.rmtree(DATA_DIR)
+        _init_cluster()
+    if not is_running():
+        if _port_open():
+            raise LocalPgError(
+                f"Port {PORT} on {HOST} is taken by another process; "
+                "set FLIGHTLINE_PG_PORT to a free port."
+            )
+        LOG_FILE.touch()
+        _chown_to_owner(LOG_FILE)
+        options = f"-c listen_addresses={HOST} -c port={PORT} -c unix_socket_directories='' " \
+                  "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        _run(
+            [_pg_binary("pg_ctl"), "start", "--wait", "--pgdata", str(DATA_DIR),
+             "--log", str(LOG_FILE), "--options", options],
+            "pg_ctl start",
+        )
+    info = conninfo()
+    _ensure_database(info)
+    return info
+
+
+def _ensure_database(info: ConnInfo) -> None:
+    import psycopg  # imported late: `make pg-up` must work before the venv has it
+
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            with psycopg.connect(
+                host=info.host, port=info.port, user=info.user, password=info.password,
+                dbname="postgres", autocommit=True, connect_timeout=2,
+            ) as conn:
+                exists = conn.execute(
+                    "select 1 from pg_database where datname = %s", (info.dbname,)
+                ).fetchone()
+                if not exists:
+                    conn.execute(f'create database "{info.dbname}"')
+                return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def stop() -> None:
+    if (DATA_DIR / "postmaster.pid").exists():
+        _run([_pg_binary("pg_ctl"), "stop", "--wait", "--mode", "fast", "--pgdata", str(DATA_DIR)],
+             "pg_ctl stop")
+
+
+def destroy() -> None:
+    stop()
+    shutil.rmtree(PG_DIR, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.localpg", description=__doc__)
+    parser.add_argument("command", choices=["start", "stop", "destroy", "status", "env", "url"])
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "start":
+            info = start()
+            print(f"PostgreSQL running on {info.host}:{info.port} (database {info.dbname}); "
+                  f"logs in {LOG_FILE}")
+        elif args.command == "stop":
+            stop()
+            print("PostgreSQL stopped")
+        elif args.command == "destroy":
+            destroy()
+            print(f"PostgreSQL cluster removed from {PG_DIR}")
+        elif args.command == "status":
+            print("running" if is_running() else "stopped")
+            return 0 if is_running() else 3
+        elif args.command == "env":
+            for key, value in conninfo().env().items():
+                print(f"export {key}={value}")
+        elif args.command == "url":
+            print(conninfo().url)
+    except LocalPgError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
