@@ -92,7 +92,8 @@ def _chown_to_owner(path: Path) -> None:
 
 def _init_cluster() -> None:
     PG_DIR.mkdir(parents=True, exist_ok=True)
-    os.chmod(PG_DIR, 0o755)
+    # The postgres user must traverse it to reach data/; the password file stays 0600.
+    os.chmod(PG_DIR, 0o755)  # noqa: S103
     PASSWORD_FILE.write_text(secrets.token_urlsafe(24))
     os.chmod(PASSWORD_FILE, 0o600)
     # initdb reads the password from a file the cluster owner can read; removed right after.
@@ -106,12 +107,18 @@ def _init_cluster() -> None:
         _run(
             [
                 _pg_binary("initdb"),
-                "--pgdata", str(DATA_DIR),
-                "--username", USER,
-                "--pwfile", str(pwfile),
-                "--auth", "scram-sha-256",
-                "--encoding", "UTF8",
-                "--locale", "C.UTF-8",
+                "--pgdata",
+                str(DATA_DIR),
+                "--username",
+                USER,
+                "--pwfile",
+                str(pwfile),
+                "--auth",
+                "scram-sha-256",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C.UTF-8",
             ],
             "initdb",
         )
@@ -149,11 +156,22 @@ def start() -> ConnInfo:
             )
         LOG_FILE.touch()
         _chown_to_owner(LOG_FILE)
-        options = f"-c listen_addresses={HOST} -c port={PORT} -c unix_socket_directories='' " \
-                  "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options = (
+            f"-c listen_addresses={HOST} -c port={PORT} -c unix_socket_directories='' "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
         _run(
-            [_pg_binary("pg_ctl"), "start", "--wait", "--pgdata", str(DATA_DIR),
-             "--log", str(LOG_FILE), "--options", options],
+            [
+                _pg_binary("pg_ctl"),
+                "start",
+                "--wait",
+                "--pgdata",
+                str(DATA_DIR),
+                "--log",
+                str(LOG_FILE),
+                "--options",
+                options,
+            ],
             "pg_ctl start",
         )
     info = conninfo()
@@ -168,8 +186,13 @@ def _ensure_database(info: ConnInfo) -> None:
     while True:
         try:
             with psycopg.connect(
-                host=info.host, port=info.port, user=info.user, password=info.password,
-                dbname="postgres", autocommit=True, connect_timeout=2,
+                host=info.host,
+                port=info.port,
+                user=info.user,
+                password=info.password,
+                dbname="postgres",
+                autocommit=True,
+                connect_timeout=2,
             ) as conn:
                 exists = conn.execute(
                     "select 1 from pg_database where datname = %s", (info.dbname,)
@@ -185,8 +208,10 @@ def _ensure_database(info: ConnInfo) -> None:
 
 def stop() -> None:
     if (DATA_DIR / "postmaster.pid").exists():
-        _run([_pg_binary("pg_ctl"), "stop", "--wait", "--mode", "fast", "--pgdata", str(DATA_DIR)],
-             "pg_ctl stop")
+        _run(
+            [_pg_binary("pg_ctl"), "stop", "--wait", "--mode", "fast", "--pgdata", str(DATA_DIR)],
+            "pg_ctl stop",
+        )
 
 
 def destroy() -> None:
@@ -201,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "start":
             info = start()
-            print(f"PostgreSQL running on {info.host}:{info.port} (database {info.dbname}); "
-                  f"logs in {LOG_FILE}")
+            print(
+                f"PostgreSQL running on {info.host}:{info.port} (database {info.dbname}); "
+                f"logs in {LOG_FILE}"
+            )
         elif args.command == "stop":
             stop()
             print("PostgreSQL stopped")

@@ -1,0 +1,78 @@
+"""What the Glue job script does, minus Glue itself: arguments in, run_job, exit status out.
+
+On AWS Glue the arguments come from awsglue's getResolvedOptions and Spark from GlueContext,
+which reads and writes s3:// natively. Where awsglue does not exist (the LocalStack Glue
+executor runs the very same script with local Spark) arguments are parsed the same way and
+S3 objects are staged through boto3.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from .contract import parse_flight_date
+from .job import JobConfig, run_job
+from .storage import storage_for
+from .warehouse import WarehouseConfig, loader_for
+
+REQUIRED = ["JOB_NAME", "flight_date", "source_root", "output_root", "warehouse_secret_id"]
+OPTIONAL = ["run_id", "trigger_key", "JOB_RUN_ID"]
+
+
+def parse_job_args(argv: list[str], required: list[str], optional: list[str]) -> dict[str, str]:
+    """Glue-style `--name value` arguments (the last occurrence wins, as on Glue)."""
+    values: dict[str, str] = {}
+    tokens = iter(argv[1:])
+    for token in tokens:
+        if token.startswith("--"):
+            name, _, inline = token[2:].partition("=")
+            values[name] = inline if inline else next(tokens, "")
+    missing = [name for name in required if name not in values]
+    if missing:
+        raise SystemExit(f"error: missing job argument(s): {', '.join('--' + m for m in missing)}")
+    return {k: v for k, v in values.items() if k in required or k in optional}
+
+
+def _glue_runtime(argv: list[str]):
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+
+    present = [name for name in OPTIONAL if f"--{name}" in argv]
+    args = getResolvedOptions(argv, REQUIRED + present)
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue_context)
+    job.init(args["JOB_NAME"], args)
+    return args, glue_context.spark_session, True, job.commit
+
+
+def _local_runtime(argv: list[str]):
+    from .spark import local_session
+
+    args = parse_job_args(argv, REQUIRED, OPTIONAL)
+    return args, local_session(args["JOB_NAME"]), False, lambda: None
+
+
+def main(argv: list[str]) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        import awsglue  # noqa: F401
+
+        runtime: Callable = _glue_runtime
+    except ImportError:
+        runtime = _local_runtime
+    args, spark, spark_native_s3, commit = runtime(argv)
+    config = JobConfig(
+        flight_date=parse_flight_date(args["flight_date"]),
+        run_id=args.get("run_id") or args.get("JOB_RUN_ID") or "unnamed-run",
+        trigger_key=args.get("trigger_key") or None,
+    )
+    source = storage_for(args["source_root"], spark_native_s3=spark_native_s3)
+    output = storage_for(args["output_root"], spark_native_s3=spark_native_s3)
+    loader = loader_for(WarehouseConfig.from_secret(args["warehouse_secret_id"]), output)
+    summary = run_job(spark, config, source, output, loader)
+    print(summary.to_json(), file=sys.stdout)
+    commit()

@@ -1,0 +1,34 @@
+"""The run summary: what one run read, loaded and rejected, and how long it took."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class RunSummary:
+    flight_date: str
+    run_id: str
+    status: str = "running"  # running | succeeded | failed
+    trigger_key: str | None = None
+    input_files: list[dict] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    cancelled: int = 0
+    diverted: int = 0
+    unknown_origin_rows: int = 0
+    unknown_dest_rows: int = 0
+    unknown_airport_id_count: int = 0
+    unknown_airport_ids: list[int] = field(default_factory=list)
+    airports_loaded: int = 0
+    airports_rejected: int = 0
+    rows_replaced: int = 0
+    durations_seconds: dict[str, float] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=False)

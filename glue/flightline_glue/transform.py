@@ -1,0 +1,280 @@
+"""The job's Spark logic as plain DataFrame functions: read, validate, enrich.
+
+Nothing here knows about Glue, S3 or the warehouse, so tests drive it on real rows with a
+local SparkSession.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from .contract import (
+    FLIGHT_COLUMNS,
+    MAX_DELAY_MINUTES,
+    MIN_DELAY_MINUTES,
+    STAGED_FLIGHT_COLUMNS,
+    RejectReason,
+)
+from .inputs import Airport, FlightFile
+
+# Raw (string) columns every file is mapped onto, whatever its header order or case.
+RAW = {
+    "Carrier": "carrier_raw",
+    "OriginAirportID": "origin_airport_id_raw",
+    "DestAirportID": "dest_airport_id_raw",
+    "DepDelay": "dep_delay_raw",
+    "ArrDelay": "arr_delay_raw",
+}
+CORRUPT = "_corrupt_record"
+
+_INTEGER = r"^[0-9]{1,9}$"
+# BTS exports write whole minutes, sometimes as "-3.00": accept that, nothing fractional.
+_WHOLE_MINUTES = r"^[+-]?[0-9]{1,6}(\.0*)?$"
+_CARRIER = r"^[A-Z0-9]{2,3}$"
+
+
+def read_flight_file(spark: SparkSession, path: str, flight_file: FlightFile) -> DataFrame:
+    """One file as raw strings in canonical columns, with its name and line numbers.
+
+    Each file is read on its own with a schema built from its own header, so column order
+    and case may differ between files. Rows with the wrong number of fields land in
+    `_corrupt_record`. The file must be one Spark partition (see `job.SPARK_CONF`) so that
+    `monotonically_increasing_id` is the record's position: header is line 1, so +2.
+    """
+    # Field names are the header's own, so Spark's header check agrees with the schema.
+    schema = T.StructType(
+        [T.StructField(name, T.StringType()) for name in flight_file.header]
+        + [T.StructField(CORRUPT, T.StringType())]
+    )
+    df = spark.read.csv(
+        path,
+        schema=schema,
+        header=True,
+        mode="PERMISSIVE",
+        columnNameOfCorruptRecord=CORRUPT,
+        encoding="UTF-8",
+    )
+    return df.select(
+        *[
+            F.col(_quote_name(flight_file.column_for[canonical])).alias(RAW[canonical])
+            for canonical in FLIGHT_COLUMNS
+        ],
+        F.col(CORRUPT),
+        F.lit(flight_file.name).alias("source_file"),
+        (F.monotonically_increasing_id() + 2).cast("int").alias("source_line"),
+    )
+
+
+def _quote_name(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def read_flight_files(spark: SparkSession, files: Sequence[tuple[str, FlightFile]]) -> DataFrame:
+    frames = [read_flight_file(spark, path, flight_file) for path, flight_file in files]
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
+
+
+def _clean(raw: str) -> Column:
+    return F.trim(F.coalesce(F.col(raw), F.lit("")))
+
+
+def _quoted(label: str, column: Column) -> Column:
+    return F.concat(F.lit(f"{label} '"), column, F.lit("'"))
+
+
+def _minutes(cleaned: Column) -> Column:
+    return F.when(cleaned == "", F.lit(None)).otherwise(
+        cleaned.cast(T.DecimalType(10, 2)).cast(T.IntegerType())
+    )
+
+
+def validate(raw: DataFrame) -> DataFrame:
+    """Cast every row and give the first reason it cannot be loaded (null when it can).
+
+    Empty delays are not errors: a missing departure delay marks a cancelled flight, a
+    missing arrival delay a diverted one. Unknown airport ids are not errors either: the
+    row is kept and flagged by `enrich`.
+    """
+    carrier = F.upper(_clean("carrier_raw"))
+    origin = _clean("origin_airport_id_raw")
+    dest = _clean("dest_airport_id_raw")
+    dep = _clean("dep_delay_raw")
+    arr = _clean("arr_delay_raw")
+    dep_minutes = _minutes(dep)
+    arr_minutes = _minutes(arr)
+
+    def out_of_range(minutes: Column) -> Column:
+        return (minutes < MIN_DELAY_MINUTES) | (minutes > MAX_DELAY_MINUTES)
+
+    range_text = f"outside {MIN_DELAY_MINUTES}..{MAX_DELAY_MINUTES} minutes"
+    checks: list[tuple[Column, str, Column]] = [
+        (F.col(CORRUPT).isNotNull(), RejectReason.WRONG_COLUMN_COUNT,
+         F.lit(f"expected {len(FLIGHT_COLUMNS)} contract columns as in the header")),
+        (carrier == "", RejectReason.EMPTY_CARRIER, F.lit("Carrier is empty")),
+        (~carrier.rlike(_CARRIER), RejectReason.INVALID_CARRIER, _quoted("Carrier", carrier)),
+        (origin == "", RejectReason.MISSING_ORIGIN_AIRPORT_ID, F.lit("OriginAirportID is empty")),
+        (~origin.rlike(_INTEGER), RejectReason.INVALID_ORIGIN_AIRPORT_ID,
+         _quoted("OriginAirportID", origin)),
+        (dest == "", RejectReason.MISSING_DEST_AIRPORT_ID, F.lit("DestAirportID is empty")),
+        (~dest.rlike(_INTEGER), RejectReason.INVALID_DEST_AIRPORT_ID,
+         _quoted("DestAirportID", dest)),
+        ((dep != "") & ~dep.rlike(_WHOLE_MINUTES), RejectReason.INVALID_DEP_DELAY,
+         _quoted("DepDelay", dep)),
+        (out_of_range(dep_minutes), RejectReason.DEP_DELAY_OUT_OF_RANGE,
+         F.concat(_quoted("DepDelay", dep), F.lit(f" {range_text}"))),
+        ((arr != "") & ~arr.rlike(_WHOLE_MINUTES), RejectReason.INVALID_ARR_DELAY,
+         _quoted("ArrDelay", arr)),
+        (out_of_range(arr_minutes), RejectReason.ARR_DELAY_OUT_OF_RANGE,
+         F.concat(_quoted("ArrDelay", arr), F.lit(f" {range_text}"))),
+    ]  # fmt: skip
+    reason = F.lit(None).cast("string")
+    detail = F.lit(None).cast("string")
+    # Built inside out so the first check in the list wins.
+    for failed, code, text in reversed(checks):
+        reason = F.when(failed, F.lit(code)).otherwise(reason)
+        detail = F.when(failed, text).otherwise(detail)
+
+    return raw.select(
+        "*",
+        carrier.alias("carrier_code"),
+        origin.cast("int").alias("origin_airport_id"),
+        dest.cast("int").alias("dest_airport_id"),
+        dep_minutes.alias("dep_delay_minutes"),
+        arr_minutes.alias("arr_delay_minutes"),
+        reason.alias("reject_reason"),
+        detail.alias("reject_detail"),
+    )
+
+
+def rejected_rows(checked: DataFrame, flight_date: dt.date) -> DataFrame:
+    """The quarantined rows with their raw values, in the rejects file layout."""
+    return checked.filter(F.col("reject_reason").isNotNull()).select(
+        F.lit(flight_date.isoformat()).alias("flight_date"),
+        "source_file",
+        "source_line",
+        "reject_reason",
+        "reject_detail",
+        F.col("carrier_raw").alias("carrier"),
+        F.col("origin_airport_id_raw").alias("origin_airport_id"),
+        F.col("dest_airport_id_raw").alias("dest_airport_id"),
+        F.col("dep_delay_raw").alias("dep_delay"),
+        F.col("arr_delay_raw").alias("arr_delay"),
+        F.col(CORRUPT).alias("raw_record"),
+    )
+
+
+def airports_frame(
+    spark: SparkSession, airports: Sequence[Airport], source_file: str, run_id: str,
+    loaded_at: dt.datetime,
+) -> DataFrame:  # fmt: skip
+    """The parsed airports dimension as a DataFrame in staging.airports layout."""
+    schema = T.StructType(
+        [
+            T.StructField("airport_id", T.IntegerType(), False),
+            T.StructField("city", T.StringType(), False),
+            T.StructField("state", T.StringType(), False),
+            T.StructField("airport_name", T.StringType(), False),
+            T.StructField("source_file", T.StringType(), False),
+            T.StructField("run_id", T.StringType(), False),
+            T.StructField("loaded_at", T.TimestampNTZType(), False),
+        ]
+    )
+    rows = [
+        (a.airport_id, a.city, a.state, a.name, source_file, run_id, loaded_at) for a in airports
+    ]
+    return spark.createDataFrame(rows, schema)
+
+
+def enrich(
+    checked: DataFrame, airports: DataFrame, flight_date: dt.date, run_id: str,
+    loaded_at: dt.datetime,
+) -> DataFrame:  # fmt: skip
+    """Valid rows joined to origin and destination airports, in staging.flights layout.
+
+    Left joins: an unknown airport id keeps the flight, with null names and a flag. The
+    flight id hashes date, file name and line, so reloading the same file gives the same ids.
+    """
+    dim = F.broadcast(airports.select("airport_id", "city", "state", "airport_name"))
+    origin = dim.select(
+        F.col("airport_id").alias("o_id"),
+        F.col("city").alias("origin_city"),
+        F.col("state").alias("origin_state"),
+        F.col("airport_name").alias("origin_airport_name"),
+    )
+    dest = dim.select(
+        F.col("airport_id").alias("d_id"),
+        F.col("city").alias("dest_city"),
+        F.col("state").alias("dest_state"),
+        F.col("airport_name").alias("dest_airport_name"),
+    )
+    valid = checked.filter(F.col("reject_reason").isNull())
+    joined = valid.join(origin, valid.origin_airport_id == origin.o_id, "left").join(
+        dest, valid.dest_airport_id == dest.d_id, "left"
+    )
+    date_text = flight_date.isoformat()
+    flight_id = F.substring(
+        F.sha2(F.concat_ws("|", F.lit(date_text), F.col("source_file"), F.col("source_line")), 256),
+        1,
+        32,
+    )
+    columns = {
+        "flight_id": flight_id,
+        "flight_date": F.lit(flight_date).cast("date"),
+        "carrier_code": F.col("carrier_code"),
+        "origin_airport_id": F.col("origin_airport_id"),
+        "dest_airport_id": F.col("dest_airport_id"),
+        "dep_delay_minutes": F.col("dep_delay_minutes"),
+        "arr_delay_minutes": F.col("arr_delay_minutes"),
+        "is_cancelled": F.col("dep_delay_minutes").isNull(),
+        "is_diverted": F.col("dep_delay_minutes").isNotNull() & F.col("arr_delay_minutes").isNull(),
+        "origin_city": F.col("origin_city"),
+        "origin_state": F.col("origin_state"),
+        "origin_airport_name": F.col("origin_airport_name"),
+        "dest_city": F.col("dest_city"),
+        "dest_state": F.col("dest_state"),
+        "dest_airport_name": F.col("dest_airport_name"),
+        "is_origin_known": F.col("o_id").isNotNull(),
+        "is_dest_known": F.col("d_id").isNotNull(),
+        "source_file": F.col("source_file"),
+        "source_line": F.col("source_line"),
+        "run_id": F.lit(run_id),
+        "loaded_at": F.lit(loaded_at).cast(T.TimestampNTZType()),
+    }
+    assert tuple(columns) == STAGED_FLIGHT_COLUMNS  # the DDL's order is the COPY contract
+    return joined.select(*[expr.alias(name) for name, expr in columns.items()])
+
+
+def input_metrics(reasons: Sequence[str]) -> list[Column]:
+    """Observed while the rejects are written: rows read and rejected, by reason."""
+    return [F.count(F.lit(1)).alias("rows_read")] + [
+        F.sum(F.when(F.col("reject_reason") == reason, 1).otherwise(0)).alias(reason)
+        for reason in reasons
+    ]
+
+
+def output_metrics(max_ids: int = 20) -> list[Column]:
+    """Observed while the staged rows are written: what was loaded, cancelled, unknown."""
+    unknown_ids = F.array_union(
+        F.collect_set(F.when(~F.col("is_origin_known"), F.col("origin_airport_id"))),
+        F.collect_set(F.when(~F.col("is_dest_known"), F.col("dest_airport_id"))),
+    )
+    return [
+        F.count(F.lit(1)).alias("rows_loaded"),
+        F.sum(F.col("is_cancelled").cast("int")).alias("cancelled"),
+        F.sum(F.col("is_diverted").cast("int")).alias("diverted"),
+        F.sum((~F.col("is_origin_known")).cast("int")).alias("unknown_origin_rows"),
+        F.sum((~F.col("is_dest_known")).cast("int")).alias("unknown_dest_rows"),
+        F.size(unknown_ids).alias("unknown_airport_id_count"),
+        # A string: observed metrics reach Python as Java objects, arrays don't convert.
+        F.array_join(F.slice(F.array_sort(unknown_ids), 1, max_ids), ",").alias(
+            "unknown_airport_ids"
+        ),
+    ]

@@ -1,0 +1,37 @@
+"""The loader interface the job depends on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StagedDay:
+    """What the job staged for one run: the day's enriched flights and the airports table."""
+
+    flight_date: dt.date
+    run_id: str
+    flights_uri: str  # folder of staged flight files (CSV or Parquet, per the loader)
+    flight_files: tuple[str, ...]
+    airports_uri: str
+    airport_files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    flights_deleted: int  # rows of that date replaced; -1 where the warehouse does not say
+    flights_loaded: int
+    airports_loaded: int
+
+
+class WarehouseLoader(Protocol):
+    # Format the job stages rows in for this warehouse's bulk load: "csv" or "parquet".
+    staged_format: str
+
+    def apply_ddl(self) -> None:
+        """Create the staging schema and tables if needed (idempotent, versioned)."""
+
+    def load_day(self, staged: StagedDay) -> LoadResult:
+        """Replace the date's flights and the airports table in ONE transaction."""

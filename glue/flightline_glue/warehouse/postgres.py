@@ -1,0 +1,68 @@
+"""PostgreSQL loader (local stand-in for Redshift): streamed COPY FROM STDIN."""
+
+from __future__ import annotations
+
+import psycopg
+
+from ..contract import STAGED_AIRPORT_COLUMNS, STAGED_FLIGHT_COLUMNS
+from ..storage import Storage
+from .base import LoadResult, StagedDay
+from .ddl import BOOTSTRAP, MIGRATIONS_TABLE, migrations
+
+COPY_CHUNK_BYTES = 1 << 20
+# Serialises concurrent DDL runs: `create ... if not exists` races in PostgreSQL.
+_DDL_LOCK_KEY = 0x46_4C_54_4C  # "FLTL"
+
+
+class PostgresLoader:
+    staged_format = "csv"
+
+    def __init__(self, conninfo: str, storage: Storage) -> None:
+        self.conninfo = conninfo
+        self.storage = storage
+
+    def _connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.conninfo, application_name="flightline-glue")
+
+    def apply_ddl(self) -> None:
+        with self._connect() as conn, conn.transaction():
+            conn.execute("select pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
+            for statement in BOOTSTRAP:
+                conn.execute(statement)
+            applied = {row[0] for row in conn.execute(f"select version from {MIGRATIONS_TABLE}")}
+            for migration in migrations("postgres"):
+                if migration.version in applied:
+                    continue
+                for statement in migration.statements:
+                    conn.execute(statement)
+                conn.execute(
+                    f"insert into {MIGRATIONS_TABLE} (version, applied_at) "
+                    "values (%s, now() at time zone 'utc')",
+                    (migration.version,),
+                )
+
+    def _copy(self, cursor: psycopg.Cursor, table: str, columns, files) -> int:
+        sql = f"copy {table} ({', '.join(columns)}) from stdin with (format csv)"
+        with cursor.copy(sql) as copy:
+            for uri in files:
+                with self.storage.open_binary(uri) as stream:
+                    while chunk := stream.read(COPY_CHUNK_BYTES):
+                        copy.write(chunk)
+        return cursor.rowcount
+
+    def load_day(self, staged: StagedDay) -> LoadResult:
+        # One transaction: readers see the old day or the new day, never half, and a failure
+        # anywhere (a bad file, a lost connection) leaves the previous rows in place.
+        with self._connect() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.execute(
+                "delete from staging.flights where flight_date = %s", (staged.flight_date,)
+            )
+            deleted = cursor.rowcount
+            loaded = self._copy(
+                cursor, "staging.flights", STAGED_FLIGHT_COLUMNS, staged.flight_files
+            )
+            cursor.execute("delete from staging.airports")
+            airports = self._copy(
+                cursor, "staging.airports", STAGED_AIRPORT_COLUMNS, staged.airport_files
+            )
+        return LoadResult(deleted, loaded, airports)
