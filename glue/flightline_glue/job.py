@@ -184,4 +184,4 @@ def run_job(
         raise
     finally:
         output.write_bytes(paths["summary"], summary.to_json().encode())
-        log.info("run summary %s", summary.to_json())
+        log.info("run summary %s", summary.to_json(indent=None))

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {flight_date}: {error}", file=sys.stderr)
             failed = True
             continue
-        print(summary.to_json())
+        print(summary.to_json(indent=None), flush=True)  # one JSON line per day
     return 1 if failed else 0
 
 

@@ -30,5 +30,5 @@ class RunSummary:
     outputs: dict[str, str] = field(default_factory=dict)
     error: str | None = None
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=False)
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(asdict(self), indent=indent)

@@ -1,0 +1,194 @@
+"""The job's Spark functions on real rows: every bad-input class, every file shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+
+import pytest
+from flightline_glue.inputs import Airport, discover_flight_files
+from flightline_glue.storage import LocalStorage
+from flightline_glue.transform import (
+    airports_frame,
+    enrich,
+    read_flight_files,
+    rejected_rows,
+    validate,
+)
+
+pytestmark = pytest.mark.slow  # needs the JVM
+DAY = dt.date(2024, 3, 10)
+HEADER = "Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay"
+AIRPORTS = [
+    Airport(10397, "Atlanta", "GA", "Hartsfield-Jackson Atlanta International"),
+    Airport(12478, "New York", "NY", "John F. Kennedy International"),
+]
+LOADED_AT = dt.datetime(2024, 3, 11, 6, 0, 0)
+
+
+def write_day(root, files: dict[str, str]) -> None:
+    day = root / "daily_flights" / f"date={DAY.isoformat()}"
+    day.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        if name.endswith(".gz"):
+            with gzip.open(day / name, "wt", newline="") as f:
+                f.write(text)
+        else:
+            (day / name).write_text(text, newline="")
+
+
+def checked_rows(spark, root) -> dict[tuple[str, int], dict]:
+    files = discover_flight_files(LocalStorage(root), DAY)
+    checked = validate(read_flight_files(spark, [(f.uri, f) for f in files]))
+    return {
+        (r.source_file.rsplit("/", 1)[-1], r.source_line): r.asDict() for r in checked.collect()
+    }
+
+
+def test_every_bad_input_class_is_quarantined_with_its_reason_and_line(spark, tmp_path):
+    write_day(
+        tmp_path,
+        {
+            "f.csv": "\n".join(
+                [
+                    HEADER,
+                    "DL,10397,12478,-3,1",  # 2 valid
+                    "AA,10397,12478,3",  # 3 a field short
+                    "UA,10397,12478,3,4,5",  # 4 a field too many
+                    ",10397,12478,1,1",  # 5 empty carrier
+                    "DELTA,10397,12478,1,1",  # 6 not a carrier code
+                    "DL,,12478,1,1",  # 7 missing origin
+                    "DL,ATL,12478,1,1",  # 8 origin not a number
+                    "DL,10397,,1,1",  # 9 missing destination
+                    "DL,10397,12x,1,1",  # 10 destination not a number
+                    "DL,10397,12478,abc,1",  # 11 departure delay not a number
+                    "DL,10397,12478,2881,1",  # 12 departure delay out of range
+                    "DL,10397,12478,1,-1441",  # 13 arrival delay out of range
+                    "DL,10397,12478,1,3.5",  # 14 fractional minutes
+                ]
+            )
+            + "\n"
+        },
+    )
+    rows = checked_rows(spark, tmp_path)
+    reasons = {line: row["reject_reason"] for (_, line), row in rows.items()}
+    assert reasons == {
+        2: None,
+        3: "wrong_column_count",
+        4: "wrong_column_count",
+        5: "empty_carrier",
+        6: "invalid_carrier",
+        7: "missing_origin_airport_id",
+        8: "invalid_origin_airport_id",
+        9: "missing_dest_airport_id",
+        10: "invalid_dest_airport_id",
+        11: "invalid_dep_delay",
+        12: "dep_delay_out_of_range",
+        13: "arr_delay_out_of_range",
+        14: "invalid_arr_delay",
+    }
+    assert rows[("f.csv", 8)]["reject_detail"] == "OriginAirportID 'ATL'"
+    assert rows[("f.csv", 12)]["reject_detail"] == "DepDelay '2881' outside -1440..2880 minutes"
+    assert rows[("f.csv", 4)]["_corrupt_record"] == "UA,10397,12478,3,4,5"
+
+
+def test_empty_delays_mark_cancelled_and_diverted_flights_which_are_kept(spark, tmp_path):
+    write_day(
+        tmp_path,
+        {"f.csv": f"{HEADER}\nDL,10397,12478,,\nDL,10397,12478,12,\nDL,10397,12478,-3.00,+4\n"},
+    )
+    checked = validate(
+        read_flight_files(
+            spark, [(f.uri, f) for f in discover_flight_files(LocalStorage(tmp_path), DAY)]
+        )
+    )
+    staged = {
+        r.source_line: r
+        for r in enrich(checked, airports_frame(spark, AIRPORTS, "dim/airports.csv", "r1", LOADED_AT),
+                        DAY, "r1", LOADED_AT).collect()
+    }  # fmt: skip
+    assert (staged[2].is_cancelled, staged[2].is_diverted, staged[2].dep_delay_minutes) == (
+        True,
+        False,
+        None,
+    )
+    assert (staged[3].is_cancelled, staged[3].is_diverted, staged[3].dep_delay_minutes) == (
+        False,
+        True,
+        12,
+    )
+    assert (staged[4].dep_delay_minutes, staged[4].arr_delay_minutes) == (-3, 4)
+
+
+def test_whitespace_case_quotes_crlf_gzip_and_reordered_extra_columns(spark, tmp_path):
+    write_day(
+        tmp_path,
+        {
+            "a.csv": f'{HEADER}\r\n dl , 10397 ,12478, 5 , 6 \r\n"B6","12478","10397","0","-2"\r\n',
+            "b.csv.gz": "tail_number,ArrDelay,carrier,DESTAIRPORTID,OriginAirportID,DepDelay\n"
+            "N123,7,WN,10397,12478,8\n",
+        },
+    )
+    rows = checked_rows(spark, tmp_path)
+    assert {k: (r["carrier_code"], r["origin_airport_id"], r["dest_airport_id"],
+                r["dep_delay_minutes"], r["arr_delay_minutes"], r["reject_reason"])
+            for k, r in rows.items()} == {
+        ("a.csv", 2): ("DL", 10397, 12478, 5, 6, None),
+        ("a.csv", 3): ("B6", 12478, 10397, 0, -2, None),
+        ("b.csv.gz", 2): ("WN", 12478, 10397, 8, 7, None),
+    }  # fmt: skip
+
+
+def test_enrich_joins_both_airports_and_flags_unknown_ids(spark, tmp_path):
+    write_day(tmp_path, {"f.csv": f"{HEADER}\nDL,10397,12478,1,1\nDL,99999,10397,1,1\n"})
+    files = discover_flight_files(LocalStorage(tmp_path), DAY)
+    checked = validate(read_flight_files(spark, [(f.uri, f) for f in files]))
+    airports = airports_frame(spark, AIRPORTS, "dim/airports.csv", "r1", LOADED_AT)
+    rows = {r.source_line: r for r in enrich(checked, airports, DAY, "r1", LOADED_AT).collect()}
+    assert (rows[2].origin_city, rows[2].dest_airport_name) == (
+        "Atlanta",
+        "John F. Kennedy International",
+    )
+    assert (rows[2].is_origin_known, rows[2].is_dest_known) == (True, True)
+    assert (rows[3].origin_city, rows[3].is_origin_known, rows[3].dest_state) == (None, False, "GA")
+    assert rows[3].flight_date == DAY and rows[3].loaded_at == LOADED_AT
+
+
+def test_flight_ids_are_unique_and_stable_across_reloads_of_the_same_file(spark, tmp_path):
+    # Two identical rows are still two flights: the id comes from the position, not the values.
+    write_day(tmp_path, {"f.csv": f"{HEADER}\nDL,10397,12478,1,1\nDL,10397,12478,1,1\n"})
+    airports = airports_frame(spark, AIRPORTS, "dim/airports.csv", "r1", LOADED_AT)
+
+    def ids(run_id: str) -> list[str]:
+        files = discover_flight_files(LocalStorage(tmp_path), DAY)
+        checked = validate(read_flight_files(spark, [(f.uri, f) for f in files]))
+        return sorted(
+            r.flight_id for r in enrich(checked, airports, DAY, run_id, LOADED_AT).collect()
+        )
+
+    first = ids("run-1")
+    assert len(set(first)) == 2 and all(len(i) == 32 for i in first)
+    assert ids("run-2") == first
+
+
+def test_rejected_rows_keep_the_raw_values(spark, tmp_path):
+    write_day(tmp_path, {"f.csv": f"{HEADER}\nDL,10397,12478,soon,1\n"})
+    files = discover_flight_files(LocalStorage(tmp_path), DAY)
+    rejects = rejected_rows(
+        validate(read_flight_files(spark, [(f.uri, f) for f in files])), DAY
+    ).collect()
+    assert [r.asDict() for r in rejects] == [
+        {
+            "flight_date": "2024-03-10",
+            "source_file": "daily_flights/date=2024-03-10/f.csv",
+            "source_line": 2,
+            "reject_reason": "invalid_dep_delay",
+            "reject_detail": "DepDelay 'soon'",
+            "carrier": "DL",
+            "origin_airport_id": "10397",
+            "dest_airport_id": "12478",
+            "dep_delay": "soon",
+            "arr_delay": "1",
+            "raw_record": None,
+        }
+    ]
