@@ -2,4 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.postgres",
+    "tests.fixtures.spark",
+    "tests.fixtures.dbt",
+    "tests.fixtures.localstack",
 ]

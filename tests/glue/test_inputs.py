@@ -64,12 +64,12 @@ def test_a_folder_that_is_not_a_valid_date_is_an_error(folder):
 
 def test_airports_with_crlf_spaces_after_commas_and_quoted_commas():
     data = (
-        "airport_id,city,state,name\r\n"
-        "10165,Adak Island, AK, Adak\r\n"
-        '12478,New York, NY, "John F. Kennedy International, Queens"\r\n'
-        "\r\n"
-        "10397,Atlanta, GA, Hartsfield-Jackson Atlanta International\r\n"
-    ).encode()
+        b"airport_id,city,state,name\r\n"
+        b"10165,Adak Island, AK, Adak\r\n"
+        b'12478,New York, NY, "John F. Kennedy International, Queens"\r\n'
+        b"\r\n"
+        b"10397,Atlanta, GA, Hartsfield-Jackson Atlanta International\r\n"
+    )
     dim = parse_airports(data, "dim/airports.csv")
     assert [(a.airport_id, a.city, a.state, a.name) for a in dim.airports] == [
         (10165, "Adak Island", "AK", "Adak"),
@@ -81,13 +81,13 @@ def test_airports_with_crlf_spaces_after_commas_and_quoted_commas():
 
 def test_bad_airport_rows_are_kept_as_rejects_with_line_and_reason():
     data = (
-        "airport_id,city,state,name\n"
-        "10165,Adak Island, AK, Adak\n"
-        "ABC,Nowhere, XX, Bad Id\n"
-        "10165,Adak Again, AK, Duplicate\n"
-        "10299,Anchorage, AK\n"
-        "10300,, AK, No City\n"
-    ).encode()
+        b"airport_id,city,state,name\n"
+        b"10165,Adak Island, AK, Adak\n"
+        b"ABC,Nowhere, XX, Bad Id\n"
+        b"10165,Adak Again, AK, Duplicate\n"
+        b"10299,Anchorage, AK\n"
+        b"10300,, AK, No City\n"
+    )
     dim = parse_airports(data, "dim/airports.csv")
     assert [a.airport_id for a in dim.airports] == [10165]
     assert [(r.source_line, r.reject_reason) for r in dim.rejects] == [
@@ -100,7 +100,7 @@ def test_bad_airport_rows_are_kept_as_rejects_with_line_and_reason():
 
 
 def test_airports_file_missing_a_column_stops_the_run():
-    with pytest.raises(InputContractError, match="dim/airports.csv: missing required column"):
+    with pytest.raises(InputContractError, match=r"dim/airports\.csv: missing required column"):
         parse_airports(b"airport_id,city,name\n1,A,B\n", "dim/airports.csv")
 
 

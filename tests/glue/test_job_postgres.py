@@ -77,7 +77,8 @@ def test_a_day_loads_with_exact_counts_and_keeps_every_reject(spark, source, tmp
         r["source_file"].endswith("flights.csv") and int(r["source_line"]) > 1 for r in rejects
     )
     written = json.loads(Path(summary.outputs["summary"]).read_text())
-    assert written["rows_loaded"] == counts["valid_rows"] and written["status"] == "succeeded"
+    assert written["rows_loaded"] == counts["valid_rows"]
+    assert written["status"] == "succeeded"
 
 
 def test_loading_the_same_day_twice_leaves_one_copy(spark, source, tmp_path, pg_database):
@@ -150,7 +151,8 @@ def test_a_load_that_fails_midway_leaves_the_previous_rows(spark, source, tmp_pa
             tmp_path / "output" / "runs" / f"date={CLEAN_DAY}" / "run_id=run-2" / "summary.json"
         ).read_text()
     )
-    assert failed["status"] == "failed" and "connection reset" in failed["error"]
+    assert failed["status"] == "failed"
+    assert "connection reset" in failed["error"]
 
 
 def test_a_file_missing_a_column_fails_the_run_and_changes_nothing(
@@ -175,6 +177,7 @@ def test_bad_airport_rows_are_quarantined_next_to_the_run(spark, source, tmp_pat
     airports.write_bytes(airports.read_bytes() + b"NOPE,Nowhere, XX, Bad\r\n")
     summary = run(spark, source, tmp_path, pg_database, CLEAN_DAY, "run-1")
 
-    assert summary.airports_rejected == 1 and summary.airports_loaded == 76
+    assert summary.airports_rejected == 1
+    assert summary.airports_loaded == 76
     quarantined = (Path(summary.outputs["rejects"]) / "airports-rejects.csv").read_text()
     assert "dim/airports.csv,78,invalid_airport_id" in quarantined

@@ -102,11 +102,8 @@ def test_empty_delays_mark_cancelled_and_diverted_flights_which_are_kept(spark, 
             spark, [(f.uri, f) for f in discover_flight_files(LocalStorage(tmp_path), DAY)]
         )
     )
-    staged = {
-        r.source_line: r
-        for r in enrich(checked, airports_frame(spark, AIRPORTS, "dim/airports.csv", "r1", LOADED_AT),
-                        DAY, "r1", LOADED_AT).collect()
-    }  # fmt: skip
+    airports = airports_frame(spark, AIRPORTS, "dim/airports.csv", "r1", LOADED_AT)
+    staged = {r.source_line: r for r in enrich(checked, airports, DAY, "r1", LOADED_AT).collect()}
     assert (staged[2].is_cancelled, staged[2].is_diverted, staged[2].dep_delay_minutes) == (
         True,
         False,
@@ -151,7 +148,8 @@ def test_enrich_joins_both_airports_and_flags_unknown_ids(spark, tmp_path):
     )
     assert (rows[2].is_origin_known, rows[2].is_dest_known) == (True, True)
     assert (rows[3].origin_city, rows[3].is_origin_known, rows[3].dest_state) == (None, False, "GA")
-    assert rows[3].flight_date == DAY and rows[3].loaded_at == LOADED_AT
+    assert rows[3].flight_date == DAY
+    assert rows[3].loaded_at == LOADED_AT
 
 
 def test_flight_ids_are_unique_and_stable_across_reloads_of_the_same_file(spark, tmp_path):
@@ -167,7 +165,8 @@ def test_flight_ids_are_unique_and_stable_across_reloads_of_the_same_file(spark,
         )
 
     first = ids("run-1")
-    assert len(set(first)) == 2 and all(len(i) == 32 for i in first)
+    assert len(set(first)) == 2
+    assert all(len(i) == 32 for i in first)
     assert ids("run-2") == first
 
 
