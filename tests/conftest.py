@@ -3,6 +3,4 @@
 pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.spark",
-    "tests.fixtures.dbt",
-    "tests.fixtures.localstack",
 ]
