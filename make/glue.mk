@@ -18,3 +18,8 @@ load-sample: venv check-java pg-up ## Run the job on every sample day into the l
 	@$(RUN_JOB) $(addprefix --flight-date ,$(SAMPLE_DATES)) > var/sample-run-summaries.json \
 	  2> var/job.log || { tail -n 30 var/job.log; exit 1; }
 	@$(PY) -m tools.summaries var/sample-run-summaries.json
+
+ROWS_BENCH ?= 1000000
+.PHONY: bench
+bench: venv check-java pg-up ## Benchmark the job vs DuckDB + COPY and bare COPY: make bench [ROWS_BENCH=1000000]
+	$(PY) -m tools.bench --rows $(ROWS_BENCH) --small-rows $$(( $(ROWS_BENCH) / 4 ))

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -34,11 +35,18 @@ log = logging.getLogger("flightline.job")
 # Runtime SQL settings the job relies on, set on whatever session it is given (Glue's too).
 SPARK_CONF = {
     # Line numbers come from monotonically_increasing_id, exact only when a file is one
-    # partition. Daily files are a few MB (a real BTS day is ~20k rows), far below this.
+    # partition. Spark splits a file above min(maxPartitionBytes, max(openCostInBytes,
+    # bytes per core)), so both are raised; a real BTS day is a few MB, far below this.
     "spark.sql.files.maxPartitionBytes": str(2 << 30),
+    "spark.sql.files.openCostInBytes": str(2 << 30),
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
+
+
+def configure(spark: SparkSession) -> None:
+    for key, value in SPARK_CONF.items():
+        spark.conf.set(key, value)
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,21 @@ def _airport_rejects_csv(dim: AirportsDimension, flight_date: dt.date) -> bytes:
     return buffer.getvalue().encode()
 
 
+def _observed(observation: Observation, timeout_seconds: float = 120.0) -> dict:
+    """Observation.get blocks until Spark reports; never let a run hang on it."""
+    done = threading.Event()
+    result: dict = {}
+
+    def fetch() -> None:
+        result.update(observation.get)
+        done.set()
+
+    threading.Thread(target=fetch, daemon=True).start()
+    if not done.wait(timeout_seconds):
+        raise RuntimeError(f"Spark did not report the '{observation._name}' metrics")
+    return result
+
+
 def _write(frame, fmt: str, path: str) -> None:
     writer = frame.write.mode("overwrite")
     if fmt == "csv":
@@ -95,8 +118,7 @@ def run_job(
     Raises InputContractError when the input breaks the contract (nothing is loaded) and
     whatever the warehouse raises when the load fails (its transaction is rolled back).
     """
-    for key, value in SPARK_CONF.items():
-        spark.conf.set(key, value)
+    configure(spark)
     started = time.monotonic()
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     paths = _paths(output, config)
@@ -120,6 +142,10 @@ def run_job(
             raise InputContractError(f"{AIRPORTS_KEY}: no usable airport rows")
 
         raw = read_flight_files(spark, [(source.spark_input(f.uri), f) for f in files])
+        # A file is one partition (exact line numbers): spread a day of few big files over
+        # every core before the per-row work.
+        if len(files) < spark.sparkContext.defaultParallelism:
+            raw = raw.repartition(spark.sparkContext.defaultParallelism)
         checked = validate(raw)
         seen = Observation("input")
         with output.spark_output(paths["rejects"]) as target:
@@ -143,7 +169,7 @@ def run_job(
             _write(airports.coalesce(1), loader.staged_format, target)
         transformed = time.monotonic()
 
-        read_metrics, out_metrics = seen.get, staged.get
+        read_metrics, out_metrics = _observed(seen), _observed(staged)
         summary.rows_read = read_metrics["rows_read"]
         summary.rejected_by_reason = {
             r: read_metrics[r] for r in FLIGHT_REJECT_REASONS if read_metrics[r]

@@ -96,26 +96,29 @@ def _minutes(cleaned: Column) -> Column:
     )
 
 
-def validate(raw: DataFrame) -> DataFrame:
-    """Cast every row and give the first reason it cannot be loaded (null when it can).
+def _cleaned_columns() -> dict[str, Column]:
+    """Cleaned text of each raw field, computed once per row and shared by every check."""
+    return {
+        "carrier_code": F.upper(_clean("carrier_raw")),
+        "origin_text": _clean("origin_airport_id_raw"),
+        "dest_text": _clean("dest_airport_id_raw"),
+        "dep_text": _clean("dep_delay_raw"),
+        "arr_text": _clean("arr_delay_raw"),
+    }
 
-    Empty delays are not errors: a missing departure delay marks a cancelled flight, a
-    missing arrival delay a diverted one. Unknown airport ids are not errors either: the
-    row is kept and flagged by `enrich`.
-    """
-    carrier = F.upper(_clean("carrier_raw"))
-    origin = _clean("origin_airport_id_raw")
-    dest = _clean("dest_airport_id_raw")
-    dep = _clean("dep_delay_raw")
-    arr = _clean("arr_delay_raw")
-    dep_minutes = _minutes(dep)
-    arr_minutes = _minutes(arr)
 
-    def out_of_range(minutes: Column) -> Column:
-        return (minutes < MIN_DELAY_MINUTES) | (minutes > MAX_DELAY_MINUTES)
+_RANGE_TEXT = f"outside {MIN_DELAY_MINUTES}..{MAX_DELAY_MINUTES} minutes"
 
-    range_text = f"outside {MIN_DELAY_MINUTES}..{MAX_DELAY_MINUTES} minutes"
-    checks: list[tuple[Column, str, Column]] = [
+
+def _checks() -> list[tuple[Column, str, Column]]:
+    """(failed, reason, detail) in priority order, over validate()'s cleaned columns."""
+    carrier, origin, dest = F.col("carrier_code"), F.col("origin_text"), F.col("dest_text")
+    dep, arr = F.col("dep_text"), F.col("arr_text")
+
+    def out_of_range(minutes: str) -> Column:
+        return (F.col(minutes) < MIN_DELAY_MINUTES) | (F.col(minutes) > MAX_DELAY_MINUTES)
+
+    return [
         (F.col(CORRUPT).isNotNull(), RejectReason.WRONG_COLUMN_COUNT,
          F.lit(f"expected {len(FLIGHT_COLUMNS)} contract columns as in the header")),
         (carrier == "", RejectReason.EMPTY_CARRIER, F.lit("Carrier is empty")),
@@ -128,40 +131,48 @@ def validate(raw: DataFrame) -> DataFrame:
          _quoted("DestAirportID", dest)),
         ((dep != "") & ~dep.rlike(_WHOLE_MINUTES), RejectReason.INVALID_DEP_DELAY,
          _quoted("DepDelay", dep)),
-        (out_of_range(dep_minutes), RejectReason.DEP_DELAY_OUT_OF_RANGE,
-         F.concat(_quoted("DepDelay", dep), F.lit(f" {range_text}"))),
+        (out_of_range("dep_delay_minutes"), RejectReason.DEP_DELAY_OUT_OF_RANGE,
+         F.concat(_quoted("DepDelay", dep), F.lit(f" {_RANGE_TEXT}"))),
         ((arr != "") & ~arr.rlike(_WHOLE_MINUTES), RejectReason.INVALID_ARR_DELAY,
          _quoted("ArrDelay", arr)),
-        (out_of_range(arr_minutes), RejectReason.ARR_DELAY_OUT_OF_RANGE,
-         F.concat(_quoted("ArrDelay", arr), F.lit(f" {range_text}"))),
+        (out_of_range("arr_delay_minutes"), RejectReason.ARR_DELAY_OUT_OF_RANGE,
+         F.concat(_quoted("ArrDelay", arr), F.lit(f" {_RANGE_TEXT}"))),
     ]  # fmt: skip
-    reason = F.lit(None).cast("string")
-    detail = F.lit(None).cast("string")
-    # Built inside out so the first check in the list wins.
-    for failed, code, text in reversed(checks):
-        reason = F.when(failed, F.lit(code)).otherwise(reason)
-        detail = F.when(failed, text).otherwise(detail)
 
-    return raw.select(
+
+def validate(raw: DataFrame) -> DataFrame:
+    """Cast every row and give the first reason it cannot be loaded (null when it can).
+
+    Empty delays are not errors: a missing departure delay marks a cancelled flight, a
+    missing arrival delay a diverted one. Unknown airport ids are not errors either: the
+    row is kept and flagged by `enrich`. The human-readable detail is only built for
+    rejected rows (`rejected_rows`): it costs string work on every row otherwise.
+    """
+    cleaned = raw.select("*", *[expr.alias(name) for name, expr in _cleaned_columns().items()])
+    typed = cleaned.select(
         "*",
-        carrier.alias("carrier_code"),
-        origin.cast("int").alias("origin_airport_id"),
-        dest.cast("int").alias("dest_airport_id"),
-        dep_minutes.alias("dep_delay_minutes"),
-        arr_minutes.alias("arr_delay_minutes"),
-        reason.alias("reject_reason"),
-        detail.alias("reject_detail"),
+        F.col("origin_text").cast("int").alias("origin_airport_id"),
+        F.col("dest_text").cast("int").alias("dest_airport_id"),
+        _minutes(F.col("dep_text")).alias("dep_delay_minutes"),
+        _minutes(F.col("arr_text")).alias("arr_delay_minutes"),
     )
+    reason = F.lit(None).cast("string")
+    for failed, code, _ in reversed(_checks()):  # inside out: the first check listed wins
+        reason = F.when(failed, F.lit(code)).otherwise(reason)
+    return typed.select("*", reason.alias("reject_reason"))
 
 
 def rejected_rows(checked: DataFrame, flight_date: dt.date) -> DataFrame:
-    """The quarantined rows with their raw values, in the rejects file layout."""
+    """The quarantined rows with their reason, detail and raw values (rejects file layout)."""
+    detail = F.lit(None).cast("string")
+    for _, code, text in reversed(_checks()):
+        detail = F.when(F.col("reject_reason") == code, text).otherwise(detail)
     return checked.filter(F.col("reject_reason").isNotNull()).select(
         F.lit(flight_date.isoformat()).alias("flight_date"),
         "source_file",
         "source_line",
         "reject_reason",
-        "reject_detail",
+        detail.alias("reject_detail"),
         F.col("carrier_raw").alias("carrier"),
         F.col("origin_airport_id_raw").alias("origin_airport_id"),
         F.col("dest_airport_id_raw").alias("dest_airport_id"),

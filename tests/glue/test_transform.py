@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from flightline_glue.inputs import Airport, discover_flight_files
+from flightline_glue.job import configure
 from flightline_glue.storage import LocalStorage
 from flightline_glue.transform import (
     airports_frame,
@@ -15,8 +19,10 @@ from flightline_glue.transform import (
     rejected_rows,
     validate,
 )
+from pyspark.sql import functions as F
 
 pytestmark = pytest.mark.slow  # needs the JVM
+REPO = Path(__file__).resolve().parents[2]
 DAY = dt.date(2024, 3, 10)
 HEADER = "Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay"
 AIRPORTS = [
@@ -87,9 +93,14 @@ def test_every_bad_input_class_is_quarantined_with_its_reason_and_line(spark, tm
         13: "arr_delay_out_of_range",
         14: "invalid_arr_delay",
     }
-    assert rows[("f.csv", 8)]["reject_detail"] == "OriginAirportID 'ATL'"
-    assert rows[("f.csv", 12)]["reject_detail"] == "DepDelay '2881' outside -1440..2880 minutes"
-    assert rows[("f.csv", 4)]["_corrupt_record"] == "UA,10397,12478,3,4,5"
+    files = discover_flight_files(LocalStorage(tmp_path), DAY)
+    checked = validate(read_flight_files(spark, [(f.uri, f) for f in files]))
+    details = {r.source_line: r for r in rejected_rows(checked, DAY).collect()}
+    assert details[8].reject_detail == "OriginAirportID 'ATL'"
+    assert details[12].reject_detail == "DepDelay '2881' outside -1440..2880 minutes"
+    assert details[14].reject_detail == "ArrDelay '3.5'"
+    assert details[4].raw_record == "UA,10397,12478,3,4,5"
+    assert set(details) == {line for line, reason in reasons.items() if reason}
 
 
 def test_empty_delays_mark_cancelled_and_diverted_flights_which_are_kept(spark, tmp_path):
@@ -191,3 +202,19 @@ def test_rejected_rows_keep_the_raw_values(spark, tmp_path):
             "raw_record": None,
         }
     ]
+
+
+def test_line_numbers_stay_exact_in_a_file_bigger_than_a_spark_split(spark, tmp_path):
+    # 250k rows is ~5 MB: above Spark's default 4 MB split floor, so without the job's
+    # settings the file would be read as several partitions and lines would be wrong.
+    subprocess.run(
+        [sys.executable, "-m", "tools.datagen", "--out", str(tmp_path), "--rows", "250000",
+         "--start-date", DAY.isoformat(), "--seed", "3"],
+        check=True, capture_output=True, cwd=REPO,
+    )  # fmt: skip
+    configure(spark)
+    files = discover_flight_files(LocalStorage(tmp_path), DAY)
+    lines = read_flight_files(spark, [(f.uri, f) for f in files]).agg(
+        F.min("source_line"), F.max("source_line"), F.countDistinct("source_line")
+    )
+    assert tuple(lines.first()) == (2, 250001, 250000)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
 from string import Template
 
-DDL_DIR = Path(__file__).parent / "ddl"
+# Read through importlib.resources: on Glue the package is a zip (--extra-py-files).
+DDL_DIR = resources.files(__package__) / "ddl"
 MIGRATIONS_TABLE = "staging.schema_migrations"
 
 # Redshift physical design; PostgreSQL has no such clauses (its own indexes live in
@@ -39,12 +40,13 @@ def _statements(sql: str) -> tuple[str, ...]:
 def migrations(dialect: str) -> list[Migration]:
     options = TABLE_OPTIONS[dialect]
     result = []
-    for path in sorted(DDL_DIR.glob("V*.sql")):
+    files = [f for f in DDL_DIR.iterdir() if f.name.startswith("V") and f.name.endswith(".sql")]
+    for path in sorted(files, key=lambda f: f.name):
         rendered = Template(path.read_text()).substitute(options)
         statements = _statements(rendered)
         if dialect == "postgres" and path.name.startswith("V001__"):
             statements += POSTGRES_EXTRAS
-        result.append(Migration(path.stem.split("__", 1)[0], statements))
+        result.append(Migration(path.name.split("__", 1)[0], statements))
     return result
 
 
