@@ -1,0 +1,252 @@
+"""Glue job runs for real: the job script from S3, run by the pipeline's Python.
+
+A run is a subprocess `<job python> <script> --JOB_NAME <job> --JOB_RUN_ID <run> --k v ...`
+with the job's DefaultArguments merged with the run's Arguments as Glue merges them (run
+arguments override defaults, NonOverridableArguments override both; moto does the merge),
+`--extra-py-files` zips from S3 on PYTHONPATH, and AWS_ENDPOINT_URL + dummy credentials
+pointing at this LocalStack. The exit code becomes JobRunState, the last meaningful stderr
+line ErrorMessage. Each run logs stdout and stderr to
+`.state/localstack/glue-runs/<job>/<run id>.log`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flightline_localstack import settings
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_MINUTES = 2880  # Glue's default job timeout
+TERMINAL_STATES = {"SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR"}
+_PY_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Failure)\b.*")
+_LOG_NOISE = re.compile(r"^\d{2,4}[-/]\d{2}[-/]\d{2}[ T]\d{2}:\d{2}:\d{2}|\b(INFO|WARN|DEBUG)\b")
+
+
+@dataclass
+class RunRecord:
+    """What the emulator knows about a run beyond moto's FakeJobRun."""
+
+    job_name: str
+    run_id: str
+    account_id: str
+    region: str
+    log_path: Path
+    started_on: datetime = field(default_factory=lambda: datetime.now(UTC))
+    completed_on: datetime | None = None
+    error_message: str | None = None
+    exit_code: int | None = None
+    process: subprocess.Popen | None = None
+    stop_requested: bool = False
+    timed_out: bool = False
+
+    @property
+    def execution_seconds(self) -> int:
+        end = self.completed_on or datetime.now(UTC)
+        return int((end - self.started_on).total_seconds())
+
+
+RUNS: dict[str, RunRecord] = {}
+_lock = threading.Lock()
+
+
+def run_dir(job_name: str) -> Path:
+    return settings.GLUE_RUNS_DIR / _safe(job_name)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=-]", "_", name)
+
+
+def error_from_stderr(lines: list[str], exit_code: int) -> str:
+    """The last meaningful stderr line: the exception, not the JVM's shutdown chatter.
+
+    After the last Python traceback, the first unindented line is `Type: message`; without
+    a traceback (sys.exit("...")), the last line that is not a log record."""
+    raw = [line.rstrip("\n") for line in lines]
+    starts = [i for i, line in enumerate(raw) if line.startswith("Traceback (most recent call")]
+    if starts:
+        for line in raw[starts[-1] + 1 :]:
+            if line.strip() and not line.startswith((" ", "\t")):
+                return line.strip()[:2048]
+    stripped = [line.strip() for line in lines if line.strip()]
+    for line in reversed(stripped):
+        if _PY_EXCEPTION.match(line):
+            return line[:2048]
+    for line in reversed(stripped):
+        if not _LOG_NOISE.search(line):
+            return line[:2048]
+    if stripped:
+        return stripped[-1][:2048]
+    return f"Job script exited with code {exit_code} and wrote nothing to stderr"
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://"):
+        raise ValueError(f"not an s3:// location: {uri}")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return bucket, key
+
+
+def _download(s3, uri: str, target_dir: Path) -> Path:
+    bucket, key = _split_s3(uri)
+    target = target_dir / (Path(key).name or "object")
+    target_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except Exception as error:
+        raise FileNotFoundError(f"cannot read {uri}: {error}") from error
+    target.write_bytes(body)
+    return target
+
+
+def argv_for(script: Path, job_name: str, run_id: str, arguments: dict[str, str]) -> list[str]:
+    """Glue's argv: the reserved JOB_NAME / JOB_RUN_ID, then every argument as `--key value`."""
+    argv = [settings.job_python(), str(script), "--JOB_NAME", job_name, "--JOB_RUN_ID", run_id]
+    for key, value in arguments.items():
+        if key in ("--JOB_NAME", "--JOB_RUN_ID"):
+            continue
+        argv += [key if key.startswith("--") else f"--{key}", str(value)]
+    return argv
+
+
+def start(job, fake_run, account_id: str, region: str) -> RunRecord:
+    """Start a run of moto job `job` whose FakeJobRun is `fake_run` (status already RUNNING)."""
+    log_path = run_dir(job.name) / f"{_safe(fake_run.job_run_id)}.log"
+    record = RunRecord(job.name, fake_run.job_run_id, account_id, region, log_path)
+    with _lock:
+        RUNS[record.run_id] = record
+    command = dict(job.command or {})
+    timeout = fake_run.timeout or job.timeout or DEFAULT_TIMEOUT_MINUTES
+    arguments = dict(fake_run.arguments or {})
+    thread = threading.Thread(
+        target=_execute,
+        args=(record, fake_run, command, arguments, int(timeout)),
+        name=f"glue-run-{job.name}",
+        daemon=True,
+    )
+    thread.start()
+    return record
+
+
+def _finish(record: RunRecord, fake_run, state: str, error: str | None = None) -> None:
+    record.completed_on = datetime.now(UTC)
+    record.error_message = error
+    fake_run.status = state
+    fake_run.modified_on = record.completed_on
+    fake_run.completed_on = record.completed_on
+    LOG.info("Glue job %s run %s: %s %s", record.job_name, record.run_id, state, error or "")
+
+
+def _execute(record, fake_run, command: dict, arguments: dict, timeout_minutes: int) -> None:
+    workdir = record.log_path.with_suffix("")
+    try:
+        record.log_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        s3 = settings.clients(record.account_id, record.region).s3
+        location = command.get("ScriptLocation") or ""
+        script = _download(s3, location, workdir)
+        python_path = [str(workdir)]
+        for uri in filter(
+            None, (u.strip() for u in arguments.get("--extra-py-files", "").split(","))
+        ):
+            library = _download(s3, uri, workdir / "pylib")
+            # a zip goes on the path itself; a plain .py file through its folder
+            entry = library if library.suffix in (".zip", ".egg", ".whl") else library.parent
+            if str(entry) not in python_path:
+                python_path.append(str(entry))
+        for uri in filter(None, (u.strip() for u in arguments.get("--extra-files", "").split(","))):
+            _download(s3, uri, workdir)
+    except (FileNotFoundError, ValueError) as error:
+        record.log_path.write_text(f"[flightline] job run not started: {error}\n")
+        _finish(record, fake_run, "FAILED", f"Job run not started: {error}")
+        return
+
+    python = settings.job_python()
+    if not Path(python).exists():
+        message = (
+            f"Job Python {python} not found: create the pipeline venv (make venv) "
+            "or set FLIGHTLINE_JOB_PYTHON"
+        )
+        record.log_path.write_text(f"[flightline] {message}\n")
+        _finish(record, fake_run, "FAILED", message)
+        return
+
+    env = settings.subprocess_env(record.account_id, record.region)
+    env["PYTHONPATH"] = os.pathsep.join(python_path)
+    env["FLIGHTLINE_GLUE_RUNTIME"] = "localstack"  # the script may skip GlueContext on this
+    env["TMPDIR"] = str(workdir)
+    argv = argv_for(script, record.job_name, record.run_id, arguments)
+    stderr_tail: deque[str] = deque(maxlen=200)
+    with record.log_path.open("a", buffering=1) as log:
+        log.write(f"[flightline] {' '.join(argv)}\n")
+        process = subprocess.Popen(
+            argv,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+        record.process = process
+        timer = threading.Timer(timeout_minutes * 60, _on_timeout, args=(record, process))
+        timer.daemon = True
+        timer.start()
+        try:
+            for line in process.stderr:  # type: ignore[union-attr]
+                log.write(line)
+                stderr_tail.append(line)
+            exit_code = process.wait()
+        finally:
+            timer.cancel()
+        log.write(f"[flightline] exit code {exit_code}\n")
+    record.exit_code = exit_code
+    if exit_code == 0:
+        _finish(record, fake_run, "SUCCEEDED")
+    elif record.stop_requested:
+        _finish(record, fake_run, "STOPPED", "Job run stopped by BatchStopJobRun")
+    elif record.timed_out:
+        _finish(record, fake_run, "TIMEOUT", f"Job run timed out after {timeout_minutes} minutes")
+    else:
+        _finish(record, fake_run, "FAILED", error_from_stderr(list(stderr_tail), exit_code))
+
+
+def _on_timeout(record: RunRecord, process: subprocess.Popen) -> None:
+    record.timed_out = True
+    _kill(process)
+
+
+def _kill(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def stop(run_id: str) -> bool:
+    record = RUNS.get(run_id)
+    if record is None or record.process is None or record.completed_on is not None:
+        return False
+    record.stop_requested = True
+    threading.Thread(target=_kill, args=(record.process,), daemon=True).start()
+    return True

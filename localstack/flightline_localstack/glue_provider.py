@@ -1,0 +1,309 @@
+"""The Glue service for LocalStack community: moto's Glue plus real job runs and crawls.
+
+Every Glue operation goes to moto (catalog, connections, jobs, crawlers, ...); the handlers
+here take over what moto only pretends: StartJobRun / GetJobRun(s) / BatchStopJobRun and
+StartCrawler / StopCrawler / GetCrawler(s). moto's own state progression for job runs and
+crawls is frozen ("manual" with no ticks) so the state it reports is the one set here.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from localstack.aws.api import RequestContext, handler
+from localstack.services.moto import call_moto
+from localstack.services.plugins import Service, aws_provider
+
+from flightline_localstack import glue_crawler, glue_jobs
+from flightline_localstack.dispatch import aws_error, full_moto_dispatch_table
+
+FROZEN = {"progression": "manual", "times": 10**12}
+# UpdateJob's JobUpdate keys -> moto FakeJob attributes.
+JOB_ATTRIBUTES = {
+    "Description": "description",
+    "LogUri": "log_uri",
+    "Role": "role",
+    "ExecutionProperty": "execution_property",
+    "Command": "command",
+    "DefaultArguments": "default_arguments",
+    "NonOverridableArguments": "non_overridable_arguments",
+    "Connections": "connections",
+    "MaxRetries": "max_retries",
+    "AllocatedCapacity": "allocated_capacity",
+    "Timeout": "timeout",
+    "MaxCapacity": "max_capacity",
+    "WorkerType": "worker_type",
+    "NumberOfWorkers": "number_of_workers",
+    "SecurityConfiguration": "security_configuration",
+    "NotificationProperty": "notification_property",
+    "GlueVersion": "glue_version",
+    "CodeGenConfigurationNodes": "code_gen_configuration_nodes",
+    "SourceControlDetails": "source_control_details",
+}
+# UpdateCrawler keys -> moto FakeCrawler attributes.
+CRAWLER_ATTRIBUTES = {
+    "Role": "role",
+    "DatabaseName": "database_name",
+    "Description": "description",
+    "Targets": "targets",
+    "Schedule": "schedule",
+    "Classifiers": "classifiers",
+    "TablePrefix": "table_prefix",
+    "SchemaChangePolicy": "schema_change_policy",
+    "RecrawlPolicy": "recrawl_policy",
+    "LineageConfiguration": "lineage_configuration",
+    "Configuration": "configuration",
+    "CrawlerSecurityConfiguration": "crawler_security_configuration",
+}
+
+
+def _backend(context: RequestContext):
+    from moto.glue.models import glue_backends
+
+    return glue_backends[context.account_id][context.region]
+
+
+class GlueProvider:
+    service = "glue"
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    # --- job runs ---------------------------------------------------------------------------
+
+    @handler("StartJobRun", expand=False)
+    def start_job_run(self, context: RequestContext, request: dict) -> dict:
+        with self._lock:
+            # moto validates, merges the arguments and enforces MaxConcurrentRuns
+            # (ConcurrentRunsExceededException); runs it counts stay RUNNING until they end.
+            response = call_moto(context)
+            job = _backend(context).jobs[request["JobName"]]
+            fake_run = next(r for r in job.job_runs if r.job_run_id == response["JobRunId"])
+            fake_run.status = "RUNNING"
+            glue_jobs.start(job, fake_run, context.account_id, context.region)
+        return response
+
+    @handler("GetJobRun", expand=False)
+    def get_job_run(self, context: RequestContext, request: dict) -> dict:
+        response = call_moto(context)
+        self._decorate_run(context, response["JobRun"])
+        return response
+
+    @handler("GetJobRuns", expand=False)
+    def get_job_runs(self, context: RequestContext, request: dict) -> dict:
+        response = call_moto(context)
+        for run in response.get("JobRuns", []):
+            self._decorate_run(context, run)
+        response["JobRuns"] = sorted(
+            response.get("JobRuns", []), key=lambda r: r["StartedOn"], reverse=True
+        )
+        return response
+
+    @handler("BatchStopJobRun", expand=False)
+    def batch_stop_job_run(self, context: RequestContext, request: dict) -> dict:
+        job_name = request["JobName"]
+        stopped, errors = [], []
+        job = _backend(context).jobs.get(job_name)
+        for run_id in request.get("JobRunIds", []):
+            fake_run = (
+                next((r for r in job.job_runs if r.job_run_id == run_id), None) if job else None
+            )
+            if fake_run is not None and glue_jobs.stop(run_id):
+                fake_run.status = "STOPPING"
+                stopped.append({"JobName": job_name, "JobRunId": run_id})
+            else:
+                errors.append(
+                    {
+                        "JobName": job_name,
+                        "JobRunId": run_id,
+                        "ErrorDetail": {
+                            "ErrorCode": "InvalidInputException",
+                            "ErrorMessage": f"Job run {run_id} is not running",
+                        },
+                    }
+                )
+        return {"SuccessfulSubmissions": stopped, "Errors": errors}
+
+    @staticmethod
+    def _decorate_run(context: RequestContext, run: dict[str, Any]) -> None:
+        record = glue_jobs.RUNS.get(run["Id"])
+        if record is None:
+            return
+        job = _backend(context).jobs.get(record.job_name)
+        run["StartedOn"] = record.started_on
+        run["ExecutionTime"] = record.execution_seconds
+        run["LogGroupName"] = "/aws-glue/jobs"
+        if job is not None and job.glue_version:
+            run["GlueVersion"] = job.glue_version
+        if record.completed_on is not None:
+            run["CompletedOn"] = record.completed_on
+            run["LastModifiedOn"] = record.completed_on
+        else:
+            run.pop("CompletedOn", None)
+        if record.error_message:
+            run["ErrorMessage"] = record.error_message
+
+    # --- updates moto lacks (CloudFormation stack updates need them) -----------------------
+
+    @handler("UpdateJob", expand=False)
+    def update_job(self, context: RequestContext, request: dict) -> dict:
+        name = request["JobName"]
+        job = _backend(context).jobs.get(name)
+        if job is None:
+            raise aws_error("EntityNotFoundException", f"Job {name} not found")
+        update = request.get("JobUpdate") or {}
+        # As in AWS, the new definition replaces the old one entirely.
+        for key, attribute in JOB_ATTRIBUTES.items():
+            default = {} if attribute in ("execution_property", "default_arguments") else None
+            setattr(job, attribute, update.get(key, default))
+        job.execution_class = update.get("ExecutionClass") or "STANDARD"
+        job.last_modified_on = datetime.now(UTC)
+        return {"JobName": name}
+
+    @handler("UpdateCrawler", expand=False)
+    def update_crawler(self, context: RequestContext, request: dict) -> dict:
+        name = request["Name"]
+        crawler = _backend(context).crawlers.get(name)
+        if crawler is None:
+            raise aws_error(
+                "EntityNotFoundException", f"Crawler entry with name {name} does not exist"
+            )
+        if crawler.status != "READY":
+            raise aws_error("CrawlerRunningException", f"Crawler with name {name} is running")
+        for key, attribute in CRAWLER_ATTRIBUTES.items():
+            if key in request:
+                setattr(crawler, attribute, request[key])
+        crawler.version += 1
+        crawler.last_updated = datetime.now(UTC)
+        return {}
+
+    @handler("UpdateConnection", expand=False)
+    def update_connection(self, context: RequestContext, request: dict) -> dict:
+        fake = _backend(context).connections.get(request["Name"])
+        if fake is None:
+            raise aws_error("EntityNotFoundException", f"Connection {request['Name']} not found")
+        connection_input = request["ConnectionInput"]
+        fake.connection_input = connection_input
+        fake.description = connection_input.get("Description")
+        fake.connection_properties = connection_input.get("ConnectionProperties", {})
+        fake.updated_time = datetime.now(UTC)
+        if connection_input.get("Name") and connection_input["Name"] != request["Name"]:
+            backend = _backend(context)
+            backend.connections[connection_input["Name"]] = backend.connections.pop(request["Name"])
+            fake.name = connection_input["Name"]
+        return {}
+
+    @handler("DeleteConnection", expand=False)
+    def delete_connection(self, context: RequestContext, request: dict) -> dict:
+        name = request["ConnectionName"]
+        if _backend(context).connections.pop(name, None) is None:
+            raise aws_error("EntityNotFoundException", f"Connection {name} not found")
+        return {}
+
+    # --- connections: moto returns the input under "Connection" and drops ConnectionType -----
+
+    @handler("GetConnection", expand=False)
+    def get_connection(self, context: RequestContext, request: dict) -> dict:
+        response = call_moto(context)
+        self._decorate_connection(context, response["Connection"])
+        return response
+
+    @handler("GetConnections", expand=False)
+    def get_connections(self, context: RequestContext, request: dict) -> dict:
+        response = call_moto(context)
+        for connection in response.get("ConnectionList", []):
+            self._decorate_connection(context, connection)
+        return response
+
+    @staticmethod
+    def _decorate_connection(context: RequestContext, data: dict[str, Any]) -> None:
+        fake = _backend(context).connections.get(data.get("Name"))
+        if fake is None:
+            return
+        connection_input = fake.connection_input or {}
+        for key in ("ConnectionType", "MatchCriteria", "Description"):
+            if connection_input.get(key) is not None:
+                data[key] = connection_input[key]
+        data.pop("Connection", None)
+
+    # --- crawlers ---------------------------------------------------------------------------
+
+    @handler("StartCrawler", expand=False)
+    def start_crawler(self, context: RequestContext, request: dict) -> dict:
+        name = request["Name"]
+        with self._lock:
+            crawler = _backend(context).crawlers.get(name)
+            if crawler is None:
+                raise aws_error(
+                    "EntityNotFoundException", f"Crawler entry with name {name} does not exist"
+                )
+            if crawler.status != "READY":
+                # AWS refuses while RUNNING and while STOPPING: the crawl is not over yet.
+                raise aws_error(
+                    "CrawlerRunningException", f"Crawler with name {name} has already started"
+                )
+            call_moto(context)
+            glue_crawler.start(crawler, crawler.crawls[-1], context.account_id, context.region)
+        return {}
+
+    @handler("StopCrawler", expand=False)
+    def stop_crawler(self, context: RequestContext, request: dict) -> dict:
+        name = request["Name"]
+        crawler = _backend(context).crawlers.get(name)
+        if crawler is not None and crawler.status == "STOPPING":
+            raise aws_error("CrawlerStoppingException", f"Crawler with name {name} is stopping")
+        response = call_moto(context)  # CrawlerNotRunningException when it is not running
+        record = glue_crawler.LAST_CRAWLS.get((context.account_id, context.region, name))
+        if record is not None:
+            record.cancel_requested = True
+        return response
+
+    @handler("GetCrawler", expand=False)
+    def get_crawler(self, context: RequestContext, request: dict) -> dict:
+        response = call_moto(context)
+        self._decorate_crawler(context, response["Crawler"])
+        return response
+
+    @handler("GetCrawlers", expand=False)
+    def get_crawlers(self, context: RequestContext, request: dict) -> dict:
+        response = call_moto(context)
+        for crawler in response.get("Crawlers", []):
+            self._decorate_crawler(context, crawler)
+        return response
+
+    @handler("BatchGetCrawlers", expand=False)
+    def batch_get_crawlers(self, context: RequestContext, request: dict) -> dict:
+        response = call_moto(context)
+        for crawler in response.get("Crawlers", []):
+            self._decorate_crawler(context, crawler)
+        return response
+
+    @staticmethod
+    def _decorate_crawler(context: RequestContext, data: dict[str, Any]) -> None:
+        history = glue_crawler.HISTORY.get((context.account_id, context.region, data["Name"]), [])
+        finished = [record for record in history if record.completed_on is not None]
+        if not finished:
+            data.pop("LastCrawl", None)
+            return
+        last = finished[-1]
+        data["LastCrawl"] = {
+            "Status": last.status,
+            "LogGroup": "/aws-glue/crawlers",
+            "LogStream": data["Name"],
+            "MessagePrefix": last.crawl_id,
+            "StartTime": last.started_on,
+        }
+        if last.error_message:
+            data["LastCrawl"]["ErrorMessage"] = last.error_message
+
+
+@aws_provider(api="glue")
+def glue() -> Service:
+    from moto.moto_api import state_manager
+
+    state_manager.set_transition("glue::job_run", FROZEN)
+    state_manager.set_transition("glue::crawl", FROZEN)
+    provider = GlueProvider()
+    return Service.for_provider(provider, dispatch_table_factory=full_moto_dispatch_table("glue"))

@@ -1,0 +1,39 @@
+"""Start-up hooks that adapt LocalStack's runtime to a project-owned, multi-instance host."""
+
+from __future__ import annotations
+
+import logging
+
+from localstack.runtime import hooks
+
+from flightline_localstack import settings
+
+LOG = logging.getLogger(__name__)
+
+
+@hooks.on_infra_start()
+def keep_s3_objects_in_state_dir() -> None:
+    """S3 object data goes under .state/localstack*/s3-storage, not the fixed, machine-wide
+    /tmp/localstack-s3-storage that two instances on one host would share."""
+    from localstack.services.s3 import provider
+
+    storage = settings.STATE_DIR / "s3-storage"
+    storage.mkdir(parents=True, exist_ok=True)
+    provider.DEFAULT_S3_TMP_DIR = str(storage)
+    LOG.info("Flightline: S3 object data in %s", storage)
+
+
+@hooks.on_infra_shutdown()
+def stop_running_jobs_and_builds() -> None:
+    """Job runs and builds run in their own process groups: end them with LocalStack, so a
+    stop or restart leaves no orphaned Spark or bash processes behind."""
+    from flightline_localstack import codebuild_provider, glue_jobs
+
+    for record in list(glue_jobs.RUNS.values()):
+        if record.process is not None and record.completed_on is None:
+            record.stop_requested = True
+            glue_jobs._kill(record.process)
+    for build in list(codebuild_provider.BUILDS.values()):
+        if build.end_time is None:
+            build.stop_requested = True
+            codebuild_provider._kill(build.process)

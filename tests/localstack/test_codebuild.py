@@ -1,0 +1,226 @@
+"""CodeBuild in LocalStack: builds run the buildspec phases locally."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests.localstack.helpers import unique, wait_for, zip_bytes
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROLE = "arn:aws:iam::000000000000:role/codebuild"
+
+
+@pytest.fixture
+def codebuild(localstack_client):
+    return localstack_client("codebuild")
+
+
+def _project(codebuild, buildspec: str | None = None, source: dict | None = None, env=None) -> str:
+    name = unique("test-project")
+    codebuild.create_project(
+        name=name,
+        source=source or {"type": "NO_SOURCE", "buildspec": buildspec},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment={
+            "type": "LINUX_CONTAINER",
+            "image": "aws/codebuild/standard:7.0",
+            "computeType": "BUILD_GENERAL1_SMALL",
+            "environmentVariables": env or [],
+        },
+        serviceRole=ROLE,
+    )
+    return name
+
+
+def _wait_build(codebuild, build_id: str) -> dict:
+    return wait_for(
+        lambda: codebuild.batch_get_builds(ids=[build_id])["builds"][0],
+        lambda build: build["buildStatus"] != "IN_PROGRESS",
+        f"build {build_id}",
+    )
+
+
+def _phases(build: dict) -> dict[str, dict]:
+    return {phase["phaseType"]: phase for phase in build["phases"]}
+
+
+def _log(localstack_state_dir, build: dict) -> str:
+    project, build_uuid = build["id"].split(":", 1)
+    return (localstack_state_dir / "codebuild-runs" / project / f"{build_uuid}.log").read_text()
+
+
+def test_build_runs_phases_with_project_and_override_variables(
+    codebuild, localstack_client, localstack_bucket, localstack_state_dir
+):
+    put_object = (
+        "import boto3; boto3.client('s3').put_object("
+        f"Bucket='{localstack_bucket}', Key='built.txt', Body=b'$FLIGHT_DATE')"
+    )
+    buildspec = textwrap.dedent(
+        f"""
+        version: 0.2
+        env:
+          variables:
+            FROM_SPEC: spec-value
+        phases:
+          install:
+            commands:
+              - echo "installing"
+          pre_build:
+            commands:
+              - export FROM_PRE=carried
+              - mkdir -p work && cd work
+          build:
+            commands:
+              - echo "says $GREETING for $FLIGHT_DATE with $FROM_PRE and $FROM_SPEC in ${{PWD##*/}}"
+              - python -c "{put_object}"
+          post_build:
+            commands:
+              - echo "post succeeding=$CODEBUILD_BUILD_SUCCEEDING"
+        """
+    )
+    project = _project(
+        codebuild,
+        buildspec,
+        env=[
+            {"name": "GREETING", "value": "hello", "type": "PLAINTEXT"},
+            {"name": "FLIGHT_DATE", "value": "unset", "type": "PLAINTEXT"},
+        ],
+    )
+
+    started = codebuild.start_build(
+        projectName=project,
+        environmentVariablesOverride=[
+            {"name": "FLIGHT_DATE", "value": "2024-01-01", "type": "PLAINTEXT"},
+            {"name": "GREETING", "value": "hi", "type": "PLAINTEXT"},
+        ],
+    )["build"]
+    assert started["buildStatus"] == "IN_PROGRESS"
+    build = _wait_build(codebuild, started["id"])
+
+    assert build["buildStatus"] == "SUCCEEDED"
+    assert build["buildComplete"] is True
+    phases = _phases(build)
+    for phase in ("INSTALL", "PRE_BUILD", "BUILD", "POST_BUILD"):
+        assert phases[phase]["phaseStatus"] == "SUCCEEDED"
+    assert build["currentPhase"] == "COMPLETED"
+    log = _log(localstack_state_dir, build)
+    assert "says hi for 2024-01-01 with carried and spec-value in work" in log
+    assert "post succeeding=1" in log
+    s3 = localstack_client("s3")
+    assert s3.get_object(Bucket=localstack_bucket, Key="built.txt")["Body"].read() == b"2024-01-01"
+
+
+def test_failing_build_command_fails_the_build_and_still_runs_post_build(
+    codebuild, localstack_state_dir
+):
+    buildspec = textwrap.dedent(
+        """
+        version: 0.2
+        phases:
+          build:
+            commands:
+              - echo "before"
+              - exit 3
+              - echo "never printed"
+          post_build:
+            commands:
+              - echo "post succeeding=$CODEBUILD_BUILD_SUCCEEDING"
+        """
+    )
+    project = _project(codebuild, buildspec)
+
+    build = _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+
+    assert build["buildStatus"] == "FAILED"
+    phases = _phases(build)
+    assert phases["BUILD"]["phaseStatus"] == "FAILED"
+    assert "exit 3" in phases["BUILD"]["contexts"][0]["message"]
+    assert "exit status 3" in phases["BUILD"]["contexts"][0]["message"]
+    assert phases["POST_BUILD"]["phaseStatus"] == "SUCCEEDED"
+    log = _log(localstack_state_dir, build)
+    assert "before" in log
+    assert "never printed" not in log
+    assert "post succeeding=0" in log
+
+
+def test_failing_pre_build_skips_build_and_post_build(codebuild, localstack_state_dir):
+    buildspec = textwrap.dedent(
+        """
+        version: 0.2
+        phases:
+          pre_build:
+            commands:
+              - "false"
+          build:
+            commands:
+              - echo "build ran"
+          post_build:
+            commands:
+              - echo "post ran"
+        """
+    )
+    project = _project(codebuild, buildspec)
+
+    build = _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+
+    assert build["buildStatus"] == "FAILED"
+    phases = _phases(build)
+    assert phases["PRE_BUILD"]["phaseStatus"] == "FAILED"
+    assert "BUILD" not in phases
+    assert "POST_BUILD" not in phases
+    log = _log(localstack_state_dir, build)
+    assert "build ran" not in log
+    assert "post ran" not in log
+
+
+def test_s3_zip_source_with_buildspec_file(
+    codebuild, localstack_client, localstack_bucket, localstack_state_dir
+):
+    s3 = localstack_client("s3")
+    bundle = zip_bytes(
+        {
+            "buildspec.yml": "version: 0.2\nphases:\n  build:\n    commands:\n      - sh run.sh\n",
+            "run.sh": 'echo "from the bundle: $(cat data/value.txt)"\n',
+            "data/value.txt": "42",
+        }
+    )
+    s3.put_object(Bucket=localstack_bucket, Key="bundles/dbt.zip", Body=bundle)
+    project = _project(
+        codebuild, source={"type": "S3", "location": f"{localstack_bucket}/bundles/dbt.zip"}
+    )
+
+    build = _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+
+    assert build["buildStatus"] == "SUCCEEDED"
+    assert "from the bundle: 42" in _log(localstack_state_dir, build)
+
+
+def test_missing_source_is_a_fault(codebuild, localstack_bucket):
+    project = _project(
+        codebuild, source={"type": "S3", "location": f"{localstack_bucket}/bundles/none.zip"}
+    )
+
+    build = _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+
+    assert build["buildStatus"] == "FAULT"
+    assert _phases(build)["DOWNLOAD_SOURCE"]["phaseStatus"] == "FAILED"
+
+
+def test_build_listing_and_unknown_ids(codebuild):
+    project = _project(
+        codebuild, "version: 0.2\nphases:\n  build:\n    commands:\n      - 'true'\n"
+    )
+    build_id = codebuild.start_build(projectName=project)["build"]["id"]
+    _wait_build(codebuild, build_id)
+
+    assert codebuild.list_builds_for_project(projectName=project)["ids"] == [build_id]
+    response = codebuild.batch_get_builds(ids=[build_id, f"{project}:nope"])
+    assert [b["id"] for b in response["builds"]] == [build_id]
+    assert response["buildsNotFound"] == [f"{project}:nope"]
+    projects = codebuild.batch_get_projects(names=[project])["projects"]
+    assert projects[0]["source"]["type"] == "NO_SOURCE"
+    assert "location" not in projects[0]["source"]

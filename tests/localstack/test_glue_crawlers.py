@@ -1,0 +1,154 @@
+"""Glue crawlers in LocalStack crawl LocalStack S3 for real."""
+
+from __future__ import annotations
+
+import gzip
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.localstack.helpers import POLL_TIMEOUT_S, unique
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+HEADER = "Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay\n"
+FLIGHTS_DAY1 = HEADER + "DL,11433,13303,-3,1\nAA,10397,12478,,\n"  # a cancelled flight
+FLIGHTS_DAY2 = HEADER + "UA,12478,10397,75,60.5\n"
+# The widely used airports file: CRLF, a space after each comma, quoted names with commas.
+AIRPORTS = (
+    "airport_id,city,state,name\r\n10165, Adak Island, AK, Adak\r\n"
+    '10397, Atlanta, GA, "Hartsfield-Jackson Atlanta International, ATL"\r\n'
+)
+
+
+@pytest.fixture
+def glue(localstack_client):
+    return localstack_client("glue")
+
+
+@pytest.fixture
+def s3(localstack_client):
+    return localstack_client("s3")
+
+
+@pytest.fixture
+def database(glue):
+    name = unique("test_db").replace("-", "_")
+    glue.create_database(DatabaseInput={"Name": name})
+    yield name
+    glue.delete_database(Name=name)
+
+
+def _crawler(glue, database: str, *paths: str, **extra) -> str:
+    name = unique("test-crawler")
+    glue.create_crawler(
+        Name=name,
+        Role="arn:aws:iam::000000000000:role/crawler",
+        DatabaseName=database,
+        Targets={"S3Targets": [{"Path": path} for path in paths]},
+        **extra,
+    )
+    return name
+
+
+def _crawl_to_ready(glue, name: str) -> list[str]:
+    """Poll the crawler until READY; return the distinct states seen, in order."""
+    seen: list[str] = []
+    deadline = time.monotonic() + POLL_TIMEOUT_S
+    while time.monotonic() < deadline:
+        state = glue.get_crawler(Name=name)["Crawler"]["State"]
+        if not seen or seen[-1] != state:
+            seen.append(state)
+        if state == "READY":
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"crawler {name} never READY; states seen {seen}")
+
+
+def _columns(table: dict) -> dict[str, str]:
+    return {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
+
+
+def test_crawl_registers_tables_partitions_and_schema(glue, s3, database, localstack_bucket):
+    bucket = localstack_bucket
+    s3.put_object(
+        Bucket=bucket, Key="daily_flights/date=2024-01-01/flights.csv", Body=FLIGHTS_DAY1.encode()
+    )
+    s3.put_object(
+        Bucket=bucket,
+        Key="daily_flights/date=2024-01-02/flights.csv.gz",
+        Body=gzip.compress(FLIGHTS_DAY2.encode()),
+    )
+    s3.put_object(Bucket=bucket, Key="daily_flights/_SUCCESS", Body=b"")
+    s3.put_object(Bucket=bucket, Key="dim/airports.csv", Body=AIRPORTS.encode())
+    crawler = _crawler(glue, database, f"s3://{bucket}/daily_flights/", f"s3://{bucket}/dim/")
+
+    glue.start_crawler(Name=crawler)
+    with pytest.raises(ClientError) as refused:
+        glue.start_crawler(Name=crawler)  # still RUNNING (or STOPPING): AWS refuses both
+    assert refused.value.response["Error"]["Code"] == "CrawlerRunningException"
+    states = _crawl_to_ready(glue, crawler)
+
+    assert states[-1] == "READY"
+    assert "STOPPING" in states
+    assert states == [s for s in ["RUNNING", "STOPPING", "READY"] if s in states]
+    assert glue.get_crawler(Name=crawler)["Crawler"]["LastCrawl"]["Status"] == "SUCCEEDED"
+
+    flights = glue.get_table(DatabaseName=database, Name="daily_flights")["Table"]
+    assert _columns(flights) == {
+        "carrier": "string",
+        "originairportid": "bigint",
+        "destairportid": "bigint",
+        "depdelay": "bigint",
+        "arrdelay": "double",
+    }
+    assert flights["PartitionKeys"] == [{"Name": "date", "Type": "string"}]
+    assert flights["StorageDescriptor"]["Location"] == f"s3://{bucket}/daily_flights/"
+    assert flights["Parameters"]["classification"] == "csv"
+    partitions = glue.get_partitions(DatabaseName=database, TableName="daily_flights")["Partitions"]
+    assert sorted(p["Values"][0] for p in partitions) == ["2024-01-01", "2024-01-02"]
+    locations = {p["Values"][0]: p["StorageDescriptor"]["Location"] for p in partitions}
+    assert locations["2024-01-02"] == f"s3://{bucket}/daily_flights/date=2024-01-02/"
+
+    airports = glue.get_table(DatabaseName=database, Name="dim")["Table"]
+    assert list(_columns(airports)) == ["airport_id", "city", "state", "name"]
+    assert _columns(airports)["airport_id"] == "bigint"
+    assert airports["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith(
+        "OpenCSVSerde"
+    )
+
+
+def test_recrawl_adds_new_partitions_only(glue, s3, database, localstack_bucket):
+    bucket = localstack_bucket
+    s3.put_object(
+        Bucket=bucket, Key="daily_flights/date=2024-01-01/flights.csv", Body=FLIGHTS_DAY1.encode()
+    )
+    crawler = _crawler(glue, database, f"s3://{bucket}/daily_flights/")
+    glue.start_crawler(Name=crawler)
+    _crawl_to_ready(glue, crawler)
+
+    s3.put_object(
+        Bucket=bucket, Key="daily_flights/date=2024-01-03/flights.csv", Body=FLIGHTS_DAY2.encode()
+    )
+    glue.start_crawler(Name=crawler)
+    _crawl_to_ready(glue, crawler)
+
+    partitions = glue.get_partitions(DatabaseName=database, TableName="daily_flights")["Partitions"]
+    assert sorted(p["Values"][0] for p in partitions) == ["2024-01-01", "2024-01-03"]
+
+
+def test_crawl_into_missing_database_fails(glue, localstack_bucket):
+    crawler = _crawler(glue, "no_such_database", f"s3://{localstack_bucket}/daily_flights/")
+    glue.start_crawler(Name=crawler)
+    _crawl_to_ready(glue, crawler)
+
+    last = glue.get_crawler(Name=crawler)["Crawler"]["LastCrawl"]
+    assert last["Status"] == "FAILED"
+    assert "no_such_database" in last["ErrorMessage"]
+
+
+def test_unknown_crawler_is_entity_not_found(glue):
+    with pytest.raises(ClientError) as error:
+        glue.start_crawler(Name=unique("missing"))
+    assert error.value.response["Error"]["Code"] == "EntityNotFoundException"
