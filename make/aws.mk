@@ -1,0 +1,51 @@
+# AWS infrastructure: CloudFormation stacks (cloudformation/), the state machine
+# (stepfunctions/) and the deploy tool (tools/deploy/).
+#   make deploy ENV=dev                          deploy to the account of the current credentials
+#   make deploy ENV=local ENDPOINT=http://...    deploy to an emulator
+#   make deploy ENV=dev STACKS=ci-deploy-role    once per account/env, by an administrator
+#   make deploy-local                            start LocalStack, deploy ENV=local to it
+#   make smoke ENV=dev [ENDPOINT=http://...]     read-only checks of a deployed environment
+
+ENV ?= dev
+ENDPOINT ?=
+REGION ?=
+STACKS ?=
+LOCALSTACK_ENDPOINT ?= http://127.0.0.1:4566
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CFN_TEMPLATES := $(wildcard cloudformation/*.yaml)
+
+LINT_TARGETS += lint-cfn
+
+# checkov pins an older boto3 than the runtime, so it lives in its own venv.
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@command -v $(PYTHON_311) >/dev/null || { echo "error: Python 3.11 ($(PYTHON_311)) not found" >&2; exit 1; }
+	$(PYTHON_311) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+.PHONY: venv-checkov
+venv-checkov: $(CHECKOV_STAMP) ## Create .venv-checkov (the policy scanner's own venv)
+
+.PHONY: lint-cfn
+lint-cfn: venv $(CHECKOV_STAMP) ## Lint the templates (cfn-lint, checkov) and validate the ASL
+	$(VENV)/bin/cfn-lint $(CFN_TEMPLATES)
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation \
+	  --skip-download --directory cloudformation
+	$(PY) -m tools.deploy.asl_check stepfunctions/pipeline.asl.json \
+	  --template cloudformation/orchestration.yaml
+
+.PHONY: deploy
+deploy: venv ## Deploy the stacks: make deploy ENV=dev [ENDPOINT=http://127.0.0.1:4566] [REGION=...] [STACKS=a,b]
+	$(PY) -m tools.deploy --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
+	  $(if $(REGION),--region $(REGION)) $(if $(STACKS),--stacks $(STACKS))
+
+.PHONY: smoke
+smoke: venv ## Read-only checks of a deployed env: make smoke ENV=dev [ENDPOINT=http://127.0.0.1:4566] [REGION=...]
+	$(PY) -m tools.deploy.smoke --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
+	  $(if $(REGION),--region $(REGION))
+
+.PHONY: deploy-local
+deploy-local: localstack-up ## Start LocalStack and deploy ENV=local to it
+	$(PY) -m tools.deploy --env local --endpoint-url $(LOCALSTACK_ENDPOINT)

@@ -1,0 +1,213 @@
+"""Structure of stepfunctions/pipeline.asl.json and the offline validator that lints it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.deploy import asl_check
+
+from .conftest import ASL_PATH, REPO_ROOT
+
+
+def tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in asl["States"].items() if s["Type"] == "Task"}
+
+
+def test_the_asl_passes_the_validator_with_the_stack_substitutions() -> None:
+    template = REPO_ROOT / "cloudformation" / "orchestration.yaml"
+    assert asl_check.check_file(ASL_PATH, template) == []
+
+
+def test_every_task_has_a_timeout_and_catches_everything(asl: dict[str, Any]) -> None:
+    assert len(tasks(asl)) >= 7
+    for name, state in tasks(asl).items():
+        assert 0 < state["TimeoutSeconds"] <= 7200, name
+        assert state["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
+        assert state["Catch"][-1]["ResultPath"] == "$.error", name
+
+
+def test_sync_tasks_do_not_retry_their_own_timeout_or_failure(asl: dict[str, Any]) -> None:
+    # Retrying States.Timeout / TaskFailed on a .sync task would rerun a whole job or build.
+    for name, state in tasks(asl).items():
+        if state["Resource"].endswith(".sync"):
+            retried = {e for r in state.get("Retry", []) for e in r["ErrorEquals"]}
+            assert not retried & {"States.ALL", "States.Timeout", "States.TaskFailed"}, name
+
+
+def test_the_pipeline_steps_in_order(asl: dict[str, Any]) -> None:
+    resources = {n: s["Resource"] for n, s in tasks(asl).items()}
+    assert resources["StartCrawler"] == "arn:aws:states:::aws-sdk:glue:startCrawler"
+    assert resources["GetCrawler"] == "arn:aws:states:::aws-sdk:glue:getCrawler"
+    assert resources["RunGlueJob"] == "arn:aws:states:::glue:startJobRun.sync"
+    assert resources["ReadRunSummary"] == "arn:aws:states:::aws-sdk:s3:getObject"
+    assert resources["RunDbt"] == "arn:aws:states:::codebuild:startBuild.sync"
+    states = asl["States"]
+    assert states["RunGlueJob"]["Next"] == "ReadRunSummary"
+    assert states["ReadRunSummary"]["Next"] == "RunDbt"
+    assert states["RunDbt"]["Next"] == "BuildSuccessNotice"
+    assert states["BuildSuccessNotice"]["Next"] == "NotifySuccess"
+
+
+def test_job_gets_the_per_run_arguments(asl: dict[str, Any]) -> None:
+    arguments = asl["States"]["RunGlueJob"]["Parameters"]["Arguments"]
+    assert arguments == {
+        "--flight_date.$": "$.date.flight_date",
+        "--run_id.$": "$.event.run_id",
+        "--trigger_key.$": "$.date.trigger_key",
+    }
+    assert asl["States"]["ParseEvent"]["Parameters"]["run_id.$"] == "$$.Execution.Name"
+
+
+def test_summary_is_read_from_the_contract_location(asl: dict[str, Any]) -> None:
+    params = asl["States"]["ReadRunSummary"]["Parameters"]
+    assert params["Bucket.$"] == "$.event.bucket"
+    assert "'runs/date={}/run_id={}/summary.json'" in params["Key.$"]
+    assert asl["States"]["ReadRunSummary"]["ResultSelector"] == {
+        "summary.$": "States.StringToJson($.Body)"
+    }
+
+
+def test_dbt_build_gets_the_date(asl: dict[str, Any]) -> None:
+    overrides = asl["States"]["RunDbt"]["Parameters"]["EnvironmentVariablesOverride"]
+    assert {"Name": "FLIGHT_DATE", "Type": "PLAINTEXT", "Value.$": "$.date.flight_date"} in (
+        overrides
+    )
+
+
+def test_a_running_crawler_is_waited_for_and_the_poll_is_bounded(asl: dict[str, Any]) -> None:
+    states = asl["States"]
+    catchers = states["StartCrawler"]["Catch"]
+    assert catchers[0] == {
+        "ErrorEquals": ["Glue.CrawlerRunningException"],
+        "ResultPath": None,
+        "Next": "WaitForCrawler",
+    }
+    ready = states["CrawlerReady"]["Choices"]
+    assert ready[0] == {
+        "Variable": "$.crawler.state",
+        "StringEquals": "READY",
+        "Next": "RunGlueJob",
+    }
+    assert ready[1]["NumericGreaterThanEqualsPath"] == "$.event.max_polls"
+    assert ready[1]["Next"] == "CrawlerTimedOut"
+    assert states["CrawlerReady"]["Default"] == "WaitForCrawler"
+
+
+def test_keys_outside_the_contract_go_straight_to_the_failure_notice(asl: dict[str, Any]) -> None:
+    states = asl["States"]
+    assert states["RouteByKey"]["Default"] == "KeyRejected"
+    assert states["CheckPartitionFolder"]["Default"] == "KeyRejected"
+    assert states["ValidateDate"]["Default"] == "KeyRejected"
+    assert states["KeyRejected"]["Next"] == "BuildFailureNotice"
+    assert states["BuildFailureNotice"]["Next"] == "NotifyFailure"
+    assert states["NotifyFailure"]["Next"] == "PipelineFailed"
+    assert states["PipelineFailed"]["Type"] == "Fail"
+
+
+def test_every_failure_path_publishes_exactly_one_notice(asl: dict[str, Any]) -> None:
+    states = asl["States"]
+    publishers = {n for n, s in tasks(asl).items() if s["Resource"].endswith("sns:publish")}
+    assert publishers == {"NotifySuccess", "NotifyFailure", "NotifyAirportsUpdated"}
+    for name, state in tasks(asl).items():
+        if name in publishers:
+            assert state["Catch"][-1]["Next"] == "NoticeFailed"  # never a second notice
+        else:
+            handler = states[state["Catch"][-1]["Next"]]
+            assert handler["Type"] == "Pass"
+            assert handler["Next"] == "BuildFailureNotice"
+            assert handler["ResultPath"] == "$.failure"
+            assert isinstance(handler["Parameters"]["step"], str)
+            # The whole error object: Cause is optional in the error output.
+            assert handler["Parameters"]["error.$"] == "$.error"
+
+
+def test_date_is_derived_from_both_key_spellings(asl: dict[str, Any]) -> None:
+    states = asl["States"]
+    rules = states["CheckPartitionFolder"]["Choices"]
+    patterns = [r["And"][1]["StringMatches"] for r in rules]
+    assert patterns == ["date=*-*-*", "date%3D*-*-*"]
+    assert states["DeriveDate"]["Next"] == states["DeriveDateFromEncodedKey"]["Next"]
+    assert states["ValidateDate"]["Choices"][0] == {
+        "Variable": "$.date.as_timestamp",
+        "IsTimestamp": True,
+        "Next": "StartCrawler",
+    }
+
+
+# --- the validator itself ------------------------------------------------------------------
+
+
+def problems_after(asl: dict[str, Any], change: Any) -> list[str]:
+    broken = copy.deepcopy(asl)
+    change(broken["States"])
+    return asl_check.check_definition(broken)
+
+
+def test_validator_reports_a_missing_target(asl: dict[str, Any]) -> None:
+    problems = problems_after(asl, lambda s: s["RunDbt"].update(Next="Nowhere"))
+    assert problems == ["RunDbt: transition to missing state 'Nowhere'"]
+
+
+def test_validator_reports_a_task_without_timeout_or_catch(asl: dict[str, Any]) -> None:
+    def change(states: dict[str, Any]) -> None:
+        del states["RunDbt"]["TimeoutSeconds"]
+        del states["RunDbt"]["Catch"]
+
+    problems = problems_after(asl, change)
+    assert "RunDbt: Task without TimeoutSeconds" in problems
+    assert "RunDbt: Task without a final Catch of States.ALL" in problems
+
+
+def test_validator_reports_unreachable_states(asl: dict[str, Any]) -> None:
+    problems = problems_after(asl, lambda s: s.update(Orphan={"Type": "Succeed"}))
+    assert problems == ["Orphan: unreachable from StartAt"]
+
+
+def test_validator_reports_a_loop_with_no_way_out(asl: dict[str, Any]) -> None:
+    def change(states: dict[str, Any]) -> None:
+        states["Spin"] = {"Type": "Wait", "Seconds": 1, "Next": "Spin"}
+        states["CheckEvent"]["Default"] = "Spin"
+
+    assert "Spin: no path to an end state" in problems_after(asl, change)
+
+
+def test_validator_reports_states_all_not_last(asl: dict[str, Any]) -> None:
+    def change(states: dict[str, Any]) -> None:
+        states["StartCrawler"]["Catch"].reverse()
+
+    assert "StartCrawler: Catch[0] States.ALL must be alone and last" in problems_after(asl, change)
+
+
+def test_validator_reports_a_bad_path_field(asl: dict[str, Any]) -> None:
+    def change(states: dict[str, Any]) -> None:
+        states["RunDbt"]["Parameters"]["ProjectName.$"] = "not-a-path"
+
+    assert any("ProjectName.$ must be a JSONPath" in p for p in problems_after(asl, change))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("{", "not JSON"), ("[]", "not a state machine definition"), ("{}", "no States")],
+)
+def test_validator_rejects_non_definitions(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "x.asl.json"
+    path.write_text(text)
+    (problem,) = asl_check.check_file(path)
+    assert expected in problem
+
+
+def test_validator_cli_reports_placeholder_mismatch(tmp_path: Path, asl: dict[str, Any]) -> None:
+    broken = copy.deepcopy(asl)
+    broken["States"]["RunDbt"]["Parameters"]["ProjectName"] = "${Unknown}"
+    path = tmp_path / "p.asl.json"
+    path.write_text(json.dumps(broken))
+    template = REPO_ROOT / "cloudformation" / "orchestration.yaml"
+    problems = asl_check.check_file(path, template)
+    assert "placeholder ${Unknown} has no DefinitionSubstitutions entry" in problems
+    assert "DefinitionSubstitutions DbtProjectName is not used by the ASL" in problems
+    assert asl_check.main([str(path), "--template", str(template)]) == 1

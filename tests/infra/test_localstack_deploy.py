@@ -1,0 +1,308 @@
+"""The deploy tool against the real LocalStack: every stack deploys, a redeploy is a no-op,
+and the deployed bucket, rule, topic, secret and state machine behave.
+
+Each session deploys its own environment (unique EnvName, so unique stack, bucket and export
+names) from cloudformation/parameters/local.json, and deletes it afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tools.deploy.config import load_env
+
+from .helpers import (
+    CSV,
+    Deployment,
+    deploy,
+    entered,
+    execution_input_key,
+    executions,
+    history,
+    state_output,
+    teardown,
+    throwaway_env,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def deployment(localstack_client: Callable[..., Any]) -> Iterator[Deployment]:
+    config = throwaway_env("it")
+    logs: list[str] = []
+    first = deploy(config, localstack_client, logs.append)
+    yield Deployment(config.env, first, localstack_client, logs, config)
+    teardown(localstack_client, config.env, first)
+
+
+@pytest.fixture
+def notices(deployment: Deployment) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """An SQS queue subscribed to the notice topic; the callable drains it."""
+    sqs, sns = deployment.client("sqs"), deployment.client("sns")
+    queue_url = sqs.create_queue(QueueName=f"notices-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    topic = deployment.outputs("orchestration")["NoticeTopicArn"]
+    subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+
+    def drain() -> list[dict[str, Any]]:
+        received = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        return [json.loads(m["Body"]) for m in received.get("Messages", [])]
+
+    yield drain
+    sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+    sqs.delete_queue(QueueUrl=queue_url)
+
+
+# --- deployment ----------------------------------------------------------------------------
+
+
+def test_every_stack_of_the_environment_is_created(deployment: Deployment) -> None:
+    stacks = [r.stack.removeprefix(f"flightline-{deployment.env}-") for r in deployment.first]
+    assert stacks == list(load_env("local").stacks)
+    assert {r.action for r in deployment.first} == {"created"}
+    cfn = deployment.client("cloudformation")
+    for result in deployment.first:
+        status = cfn.describe_stacks(StackName=result.stack)["Stacks"][0]["StackStatus"]
+        assert status == "CREATE_COMPLETE"
+    # Progress came from the stack events.
+    assert any("CREATE_COMPLETE" in line and "LandingBucket" in line for line in deployment.logs)
+
+
+def test_redeploy_without_changes_executes_no_change_set(deployment: Deployment) -> None:
+    cfn = deployment.client("cloudformation")
+    before = {
+        r.stack: cfn.describe_stacks(StackName=r.stack)["Stacks"][0].get("LastUpdatedTime")
+        for r in deployment.first
+    }
+    again = deploy(deployment.config, deployment.client, lambda _: None)
+    assert [r.action for r in again] == ["unchanged"] * len(deployment.first)
+    assert all(r.executed_change_set is None for r in again)
+    for result in again:
+        stack = cfn.describe_stacks(StackName=result.stack)["Stacks"][0]
+        assert stack.get("LastUpdatedTime") == before[result.stack]
+        assert cfn.list_change_sets(StackName=result.stack)["Summaries"] == []  # cleaned up
+
+
+def test_artifacts_are_uploaded_under_content_hashed_keys(deployment: Deployment) -> None:
+    s3 = deployment.client("s3")
+    bucket = deployment.outputs("storage")["ArtifactsBucketName"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    for kind, name in [
+        ("glue", "glue_entry.py"),
+        ("glue", "flightline_glue.zip"),
+        ("stepfunctions", "pipeline.asl.json"),
+        ("dbt", "dbt_project.zip"),
+    ]:
+        assert any(k.startswith(f"artifacts/{kind}/") and k.endswith(f"/{name}") for k in keys)
+
+
+def test_landing_bucket_is_versioned_tls_only_and_emits_events(deployment: Deployment) -> None:
+    # LocalStack 2026.3.0's AWS::S3::Bucket provider applies versioning, notifications, CORS,
+    # object lock, tags and website settings only: BucketEncryption, PublicAccessBlock,
+    # LifecycleConfiguration and LoggingConfiguration are accepted and silently dropped, so
+    # those are checked on the templates (test_templates.py), not here.
+    s3 = deployment.client("s3")
+    bucket = deployment.landing
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    notification = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert "EventBridgeConfiguration" in notification
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    (deny,) = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_warehouse_secret_points_the_job_at_the_local_postgres(deployment: Deployment) -> None:
+    arn = deployment.outputs("warehouse")["WarehouseSecretArn"]
+    value = json.loads(
+        deployment.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    )
+    assert value["engine"] == "postgres"
+    assert (value["host"], value["port"], value["dbname"]) == ("127.0.0.1", 54329, "flightline")
+
+
+def test_topic_is_encrypted_and_state_machine_is_fully_substituted(deployment: Deployment) -> None:
+    topic = deployment.outputs("orchestration")["NoticeTopicArn"]
+    attributes = deployment.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes.get("KmsMasterKeyId")
+    definition = deployment.client("stepfunctions").describe_state_machine(
+        stateMachineArn=deployment.state_machine
+    )["definition"]
+    assert "${" not in definition
+    states = json.loads(definition)["States"]
+    assert states["RunGlueJob"]["Parameters"]["JobName"] == f"flightline-{deployment.env}-load"
+    assert states["NotifyFailure"]["Parameters"]["TopicArn"] == topic
+
+
+# --- behaviour -----------------------------------------------------------------------------
+
+
+def test_only_daily_csv_uploads_start_the_pipeline(deployment: Deployment) -> None:
+    s3, sfn = deployment.client("s3"), deployment.client("stepfunctions")
+    before = {e["executionArn"] for e in executions(sfn, deployment.state_machine)}
+    # Non-matching uploads first: once the matching one has started, they have been seen.
+    s3.put_object(Bucket=deployment.landing, Key="other/x.csv", Body=CSV)
+    s3.put_object(Bucket=deployment.landing, Key="daily_flights/date=2024-01-01/x.txt", Body=b"x")
+    s3.put_object(Bucket=deployment.landing, Key="dim/other.csv", Body=b"x")
+    s3.put_object(Bucket=deployment.landing, Key="daily_flights/date=2024-01-01/x.csv", Body=CSV)
+
+    def new() -> list[dict[str, Any]]:
+        return [
+            e for e in executions(sfn, deployment.state_machine) if e["executionArn"] not in before
+        ]
+
+    (execution,) = wait_for(new, "the execution for the .csv upload")
+    arn = execution["executionArn"]
+    assert execution_input_key(sfn, arn).endswith("/x.csv")
+    events = wait_for(
+        lambda: (h := history(sfn, arn)) and "StartCrawler" in entered(h) and h,
+        "the crawler step",
+    )
+    sfn.stop_execution(executionArn=arn, error="Test.Stop", cause="only the trigger is under test")
+    path = entered(events)
+    assert path[: path.index("StartCrawler") + 1][-3:-1] in (
+        ["DeriveDate", "ValidateDate"],
+        ["DeriveDateFromEncodedKey", "ValidateDate"],
+    )
+    derived = next(
+        state_output(events, name)["date"]
+        for name in ("DeriveDate", "DeriveDateFromEncodedKey")
+        if name in path
+    )
+    assert derived["flight_date"] == "2024-01-01"
+    assert derived["trigger_key"] == "daily_flights/date=2024-01-01/x.csv"
+    assert len(new()) == 1
+
+
+def test_a_daily_file_outside_a_date_folder_fails_with_one_notice(
+    deployment: Deployment, notices: Callable[[], list[dict[str, Any]]]
+) -> None:
+    s3, sfn = deployment.client("s3"), deployment.client("stepfunctions")
+    before = {e["executionArn"] for e in executions(sfn, deployment.state_machine)}
+    s3.put_object(Bucket=deployment.landing, Key="daily_flights/2024-01-01/x.csv", Body=CSV)
+    (execution,) = wait_for(
+        lambda: [
+            e
+            for e in executions(sfn, deployment.state_machine)
+            if e["executionArn"] not in before and e["status"] != "RUNNING"
+        ],
+        "the execution to finish",
+    )
+    assert execution["status"] == "FAILED"
+    path = entered(history(sfn, execution["executionArn"]))
+    assert "StartCrawler" not in path
+    assert path[-4:] == ["KeyRejected", "BuildFailureNotice", "NotifyFailure", "PipelineFailed"]
+    (message,) = wait_for(notices, "the failure notice")
+    assert message["Subject"] == "Flightline: FAILED at derive-date"
+    body = json.loads(message["Message"])
+    assert body["status"] == "FAILED"
+    assert body["error"]["Error"] == "Flightline.UnexpectedKey"
+    assert "daily_flights/2024-01-01/x.csv" in body["error"]["Cause"]
+    assert body["trigger_key"] == "daily_flights/2024-01-01/x.csv"
+
+
+def test_airports_file_is_announced_not_loaded(
+    deployment: Deployment, notices: Callable[[], list[dict[str, Any]]]
+) -> None:
+    s3, sfn = deployment.client("s3"), deployment.client("stepfunctions")
+    before = {e["executionArn"] for e in executions(sfn, deployment.state_machine)}
+    s3.put_object(
+        Bucket=deployment.landing, Key="dim/airports.csv", Body=b"airport_id,city,state,name\n"
+    )
+    (execution,) = wait_for(
+        lambda: [
+            e
+            for e in executions(sfn, deployment.state_machine)
+            if e["executionArn"] not in before and e["status"] != "RUNNING"
+        ],
+        "the execution to finish",
+    )
+    assert execution["status"] == "SUCCEEDED"
+    assert "StartCrawler" not in entered(history(sfn, execution["executionArn"]))
+    (message,) = wait_for(notices, "the airports notice")
+    assert json.loads(message["Message"])["status"] == "AIRPORTS_UPDATED"
+
+
+@pytest.mark.parametrize(
+    ("key", "flight_date"),
+    [
+        ("daily_flights/date=2024-02-29/part-1.csv", "2024-02-29"),
+        ("daily_flights/date%3D2024-03-01/part-1.csv.gz", "2024-03-01"),
+    ],
+)
+def test_date_derivation_on_both_key_spellings(
+    deployment: Deployment, key: str, flight_date: str
+) -> None:
+    sfn = deployment.client("stepfunctions")
+    event = {"detail": {"bucket": {"name": deployment.landing}, "object": {"key": key}}}
+    arn = sfn.start_execution(stateMachineArn=deployment.state_machine, input=json.dumps(event))[
+        "executionArn"
+    ]
+    events = wait_for(
+        lambda: (h := history(sfn, arn)) and "StartCrawler" in entered(h) and h, "the crawler step"
+    )
+    sfn.stop_execution(executionArn=arn, error="Test.Stop", cause="only the date is under test")
+    name = "DeriveDate" if "date=" in key else "DeriveDateFromEncodedKey"
+    derived = state_output(events, name)["date"]
+    assert derived["flight_date"] == flight_date
+    assert derived["trigger_key"] == f"daily_flights/date={flight_date}/{key.rsplit('/', 1)[1]}"
+
+
+@pytest.mark.parametrize(
+    ("event", "step"),
+    [
+        ({"detail": {}}, "EventRejected"),
+        (
+            {
+                "detail": {
+                    "bucket": {"name": "b"},
+                    "object": {"key": "daily_flights/date=2024-1-1x/a.csv"},
+                }
+            },
+            "KeyRejected",
+        ),
+        (
+            {
+                "detail": {
+                    "bucket": {"name": "b"},
+                    "object": {"key": "daily_flights/date=2024-01-01/a/b.csv"},
+                }
+            },
+            "KeyRejected",
+        ),
+        (
+            {
+                "detail": {
+                    "bucket": {"name": "b"},
+                    "object": {"key": "daily_flights/date=2024-01-01/a.json"},
+                }
+            },
+            "KeyRejected",
+        ),
+    ],
+)
+def test_malformed_events_and_keys_fail_before_any_work(
+    deployment: Deployment, event: dict[str, Any], step: str
+) -> None:
+    sfn = deployment.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=deployment.state_machine, input=json.dumps(event))[
+        "executionArn"
+    ]
+    wait_for(
+        lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", "the execution"
+    )
+    assert sfn.describe_execution(executionArn=arn)["status"] == "FAILED"
+    path = entered(history(sfn, arn))
+    assert step in path
+    assert "StartCrawler" not in path
+    assert path[-1] == "PipelineFailed"

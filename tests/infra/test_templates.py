@@ -1,0 +1,324 @@
+"""Policy tests over the CloudFormation templates (parsed, short-form tags included)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from tools.deploy.config import PARAMETER_DIR, STACK_ORDER, load_env
+
+from .conftest import TEMPLATE_PATHS
+
+
+def resources_of(templates: dict[str, dict[str, Any]], kind: str) -> Iterator[tuple[str, str, Any]]:
+    for stack, template in templates.items():
+        for name, resource in template.get("Resources", {}).items():
+            if resource.get("Type") == kind:
+                yield stack, name, resource.get("Properties", {})
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_documents(templates: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every identity and resource policy document in every template."""
+    for stack, template in templates.items():
+        for name, resource in template.get("Resources", {}).items():
+            props = resource.get("Properties", {})
+            for policy in props.get("Policies", []):
+                yield f"{stack}.{name}.{policy['PolicyName']}", policy["PolicyDocument"]
+            for key in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument"):
+                if key in props:
+                    yield f"{stack}.{name}.{key}", props[key]
+
+
+def test_every_stack_has_a_template_and_the_order_covers_them() -> None:
+    assert sorted(p.stem for p in TEMPLATE_PATHS) == sorted(STACK_ORDER)
+
+
+def test_templates_found_policies(templates: dict[str, dict[str, Any]]) -> None:
+    # Guards the tests below against silently checking nothing.
+    assert sum(1 for _ in policy_documents(templates)) >= 15
+
+
+def test_no_iam_statement_allows_every_action_on_every_resource(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    offenders = []
+    for where, document in policy_documents(templates):
+        for statement in as_list(document["Statement"]):
+            if statement.get("Effect") != "Allow":
+                continue
+            if where.endswith("KeyPolicy") and statement.get("Action") == "kms:*":
+                # A key policy's "kms:*" for the account root is how IAM gets control of the
+                # key at all (its "*" resource is the key itself); checked separately below.
+                continue
+            actions = as_list(statement.get("Action", []))
+            resources = as_list(statement.get("Resource", []))
+            if any(a in ("*", "*:*") for a in actions) and "*" in resources:
+                offenders.append(where)
+            if any(a.endswith(":*") for a in actions if isinstance(a, str)) and "*" in resources:
+                offenders.append(f"{where} (service wildcard on *)")
+    assert offenders == []
+
+
+def test_key_policy_root_statement_is_the_only_kms_wildcard(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    (_, _, key) = next(resources_of(templates, "AWS::KMS::Key"))
+    statements = key["KeyPolicy"]["Statement"]
+    wildcard = [s for s in statements if s["Action"] == "kms:*"]
+    assert len(wildcard) == 1
+    assert wildcard[0]["Principal"]["AWS"]["Fn::Sub"].endswith(":root")
+    assert key["EnableKeyRotation"] is True
+
+
+def test_every_bucket_is_encrypted_versioned_private_and_tls_only(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    buckets = list(resources_of(templates, "AWS::S3::Bucket"))
+    assert len(buckets) == 3
+    policies = {
+        props["Bucket"]["Ref"]: props["PolicyDocument"]
+        for _, _, props in resources_of(templates, "AWS::S3::BucketPolicy")
+    }
+    for _, name, props in buckets:
+        rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rules[0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("aws:kms", "AES256")
+        assert props["VersioningConfiguration"]["Status"] == "Enabled", name
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }, name
+        assert props["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
+        deny = [
+            s
+            for s in policies[name]["Statement"]
+            if s["Effect"] == "Deny"
+            and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        ]
+        assert deny, f"{name} has no TLS-only statement"
+
+
+def test_data_buckets_use_the_project_kms_key(templates: dict[str, dict[str, Any]]) -> None:
+    storage = templates["storage"]["Resources"]
+    for name in ("LandingBucket", "ArtifactsBucket"):
+        default = storage[name]["Properties"]["BucketEncryption"][
+            "ServerSideEncryptionConfiguration"
+        ][0]["ServerSideEncryptionByDefault"]
+        assert default == {
+            "SSEAlgorithm": "aws:kms",
+            "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]},
+        }
+
+
+def test_landing_bucket_emits_events_and_expires_temporary_data(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    landing = templates["storage"]["Resources"]["LandingBucket"]["Properties"]
+    assert landing["NotificationConfiguration"]["EventBridgeConfiguration"] == {
+        "EventBridgeEnabled": True
+    }
+    expiring = {r["Prefix"]: r for r in landing["LifecycleConfiguration"]["Rules"] if "Prefix" in r}
+    assert set(expiring) == {"staged/", "rejects/"}
+    assert all(r["Status"] == "Enabled" and "ExpirationInDays" in r for r in expiring.values())
+
+
+def test_redshift_is_private_with_enhanced_routing_and_a_managed_password(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    (_, _, workgroup) = next(resources_of(templates, "AWS::RedshiftServerless::Workgroup"))
+    assert workgroup["PubliclyAccessible"] is False
+    assert workgroup["EnhancedVpcRouting"] is True
+    assert workgroup["BaseCapacity"] == {"Ref": "BaseCapacity"}
+    params = templates["warehouse"]["Parameters"]
+    assert params["BaseCapacity"]["Default"] == 8
+    (_, _, namespace) = next(resources_of(templates, "AWS::RedshiftServerless::Namespace"))
+    assert namespace["ManageAdminPassword"] is True
+    assert "AdminUserPassword" not in namespace
+
+
+def test_warehouse_admits_only_the_pipeline_security_group(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    group = templates["warehouse"]["Resources"]["WarehouseSecurityGroup"]["Properties"]
+    (rule,) = group["SecurityGroupIngress"]
+    assert "CidrIp" not in rule
+    assert rule["SourceSecurityGroupId"] == {
+        "Fn::ImportValue": {"Fn::Sub": "${Project}-${EnvName}-PipelineSecurityGroupId"}
+    }
+    assert (rule["FromPort"], rule["ToPort"]) == (5439, 5439)
+
+
+def test_warehouse_secret_follows_the_job_contract(templates: dict[str, dict[str, Any]]) -> None:
+    secret = templates["warehouse"]["Resources"]["WarehouseSecret"]["Properties"]
+    redshift, postgres = secret["SecretString"]["Fn::If"][1:]
+    redshift_json = redshift["Fn::Sub"][0]
+    # Substitute placeholders with samples: the result must be JSON with the contract's keys.
+    sample = redshift_json.replace("${Workgroup}", "wg").replace("${DatabaseName}", "db")
+    sample = sample.replace("${CopyRoleArn}", "arn:aws:iam::1:role/r")
+    assert json.loads(sample) == {
+        "engine": "redshift",
+        "workgroup": "wg",
+        "database": "db",
+        "copy_role_arn": "arn:aws:iam::1:role/r",
+    }
+    pg = postgres["Fn::Sub"]
+    for name in ("PostgresHost", "PostgresUser", "PostgresPassword", "DatabaseName"):
+        pg = pg.replace("${" + name + "}", "x")
+    pg = pg.replace("${PostgresPort}", "5432")
+    assert set(json.loads(pg)) == {"engine", "host", "port", "username", "password", "dbname"}
+
+
+def test_sns_topic_and_queues_and_logs_are_encrypted(templates: dict[str, dict[str, Any]]) -> None:
+    topics = list(resources_of(templates, "AWS::SNS::Topic"))
+    assert topics
+    assert all("KmsMasterKeyId" in props for _, _, props in topics)
+    assert all("KmsMasterKeyId" in p for _, _, p in resources_of(templates, "AWS::SQS::Queue"))
+    log_groups = list(resources_of(templates, "AWS::Logs::LogGroup"))
+    assert log_groups
+    assert all("KmsKeyId" in p and "RetentionInDays" in p for _, _, p in log_groups)
+
+
+def test_secrets_are_encrypted_with_the_project_key(templates: dict[str, dict[str, Any]]) -> None:
+    secrets = list(resources_of(templates, "AWS::SecretsManager::Secret"))
+    assert secrets
+    assert all("KmsKeyId" in props for _, _, props in secrets)
+
+
+def test_glue_job_matches_the_argument_contract(templates: dict[str, dict[str, Any]]) -> None:
+    job = templates["glue"]["Resources"]["LoadJob"]["Properties"]
+    assert job["GlueVersion"] == "5.0"
+    assert job["WorkerType"] == {"Ref": "WorkerType"}
+    assert job["NumberOfWorkers"] == {"Ref": "NumberOfWorkers"}
+    assert job["ExecutionProperty"]["MaxConcurrentRuns"] == {"Ref": "MaxConcurrentRuns"}
+    args = job["DefaultArguments"]
+    assert {"--source_root", "--output_root", "--warehouse_secret_id", "--extra-py-files"} <= set(
+        args
+    )
+    assert args["--job-bookmark-option"] == "job-bookmark-disable"
+    # Per-run arguments belong to the state machine, not the job definition.
+    assert not {"--flight_date", "--run_id", "--trigger_key"} & set(args)
+
+
+def test_s3_crawler_only_crawls_new_partitions(templates: dict[str, dict[str, Any]]) -> None:
+    crawlers = {n: p for _, n, p in resources_of(templates, "AWS::Glue::Crawler")}
+    assert len(crawlers) == 3
+    daily = crawlers["DailyFlightsCrawler"]
+    assert daily["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
+    assert daily["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
+    jdbc_paths = sorted(
+        p["Targets"]["JdbcTargets"][0]["Path"]["Fn::Sub"][0]
+        for n, p in crawlers.items()
+        if n != "DailyFlightsCrawler"
+    )
+    assert jdbc_paths == ["${Database}/staging/airports", "${Database}/staging/flights"]
+
+
+def test_trigger_rule_matches_daily_csv_files_and_the_airports_file(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    rule = templates["orchestration"]["Resources"]["TriggerRule"]["Properties"]
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.s3"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"]["key"] == [
+        {"wildcard": "daily_flights/*.csv"},
+        {"wildcard": "daily_flights/*.csv.gz"},
+        "dim/airports.csv",
+    ]
+    assert rule["Targets"][0]["DeadLetterConfig"]
+
+
+def test_alarm_watches_failed_executions(templates: dict[str, dict[str, Any]]) -> None:
+    alarms = {p["MetricName"]: p for _, _, p in resources_of(templates, "AWS::CloudWatch::Alarm")}
+    failed = alarms["ExecutionsFailed"]
+    assert failed["Namespace"] == "AWS/States"
+    assert failed["AlarmActions"] == [{"Ref": "NoticeTopic"}]
+
+
+def test_ci_role_trusts_only_this_repository_main_and_its_environment(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    role = templates["ci-deploy-role"]["Resources"]["DeployRole"]["Properties"]
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    condition = statement["Condition"]
+    assert set(condition) == {"StringEquals"}  # no StringLike: no wildcards in the subject
+    assert condition["StringEquals"]["token.actions.githubusercontent.com:aud"] == (
+        "sts.amazonaws.com"
+    )
+    subjects = [
+        s["Fn::Sub"] for s in condition["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    ]
+    assert subjects == [
+        "repo:${GitHubRepository}:ref:refs/heads/main",
+        "repo:${GitHubRepository}:environment:${GitHubEnvironment}",
+    ]
+
+
+def test_suppressions_carry_a_reason(templates: dict[str, dict[str, Any]]) -> None:
+    for template in templates.values():
+        for name, resource in template["Resources"].items():
+            metadata = resource.get("Metadata", {})
+            for skip in metadata.get("checkov", {}).get("skip", []):
+                assert skip["id"].startswith("CKV"), name
+                assert len(skip.get("comment", "")) > 20, f"{name}: {skip['id']} lacks a reason"
+            for rule in metadata.get("cfn-lint", {}).get("config", {}).get("ignore_checks", []):
+                pytest.fail(f"{name}: cfn-lint suppression {rule} (none expected)")
+
+
+@pytest.mark.parametrize("env", sorted(p.stem for p in PARAMETER_DIR.glob("*.json")))
+def test_parameter_files_only_set_declared_parameters(
+    env: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    config = load_env(env)
+    declared = set().union(*(set(t.get("Parameters", {})) for t in templates.values()))
+    assert set(config.parameters) <= declared
+    for stack in config.stacks:
+        assert stack in templates
+
+
+def test_only_the_local_environment_swaps_the_warehouse() -> None:
+    engines = {
+        p.stem: load_env(p.stem).parameters.get("WarehouseEngine", "redshift")
+        for p in PARAMETER_DIR.glob("*.json")
+    }
+    assert engines.pop("local") == "postgres"
+    assert set(engines.values()) == {"redshift"}
+
+
+def test_dbt_buildspec_parses_and_builds_the_loaded_date(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    project = templates["orchestration"]["Resources"]["DbtProject"]["Properties"]
+    spec = yaml.safe_load(project["Source"]["BuildSpec"])
+    assert spec["version"] == 0.2
+    install = spec["phases"]["install"]["commands"]
+    assert any("pip install" in c and "requirements-dbt.txt" in c for c in install)
+    build = [c.strip() for c in spec["phases"]["build"]["commands"]]
+    assert (
+        build[-1]
+        == """dbt build --target "$DBT_TARGET" --vars "{flight_dates: ['$FLIGHT_DATE']}\""""
+    )
+    variables = project["Environment"]["EnvironmentVariables"]
+    env = {v["Name"]: v["Value"] for v in variables if "Name" in v}
+    assert env["DBT_TARGET"] == {"Ref": "DbtTarget"}
+    # Only the postgres engine (env local) adds the libpq variables, from the secret.
+    conditional = [v["Fn::If"] for v in variables if "Fn::If" in v]
+    assert [c[1]["Name"] for c in conditional] == [
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGDATABASE",
+    ]
+    assert all(c[0] == "IsPostgres" and c[1]["Type"] == "SECRETS_MANAGER" for c in conditional)
+    assert templates["orchestration"]["Parameters"]["DbtTarget"]["Default"] == "prod"

@@ -1,0 +1,181 @@
+"""Offline checks of an Amazon States Language file (there is no offline AWS validator).
+
+`python -m tools.deploy.asl_check stepfunctions/pipeline.asl.json [--template T.yaml]`
+
+Checks: valid JSON; StartAt and every Next/Default/Catch target exist; every state is
+reachable and every path can end; Choice states have no End/Next; every Task has a
+TimeoutSeconds (or TimeoutSecondsPath) and a Catch ending in States.ALL; Retry/Catch lists
+put States.ALL alone and last; `.$` fields hold a path or an intrinsic; Wait states use one
+duration field. With --template, the `${Name}` placeholders must match the stack's
+DefinitionSubstitutions exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tools.deploy import cfn_yaml
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+TERMINAL_TYPES = {"Succeed", "Fail"}
+KNOWN_TYPES = {"Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}
+WAIT_FIELDS = ("Seconds", "SecondsPath", "Timestamp", "TimestampPath")
+
+
+def _choice_targets(rule: dict[str, Any]) -> Iterator[str]:
+    if "Next" in rule:
+        yield rule["Next"]
+
+
+def transitions(state: dict[str, Any]) -> list[str]:
+    """Every state name this state can move to."""
+    targets: list[str] = []
+    if "Next" in state:
+        targets.append(state["Next"])
+    if state.get("Type") == "Choice":
+        for rule in state.get("Choices", []):
+            targets.extend(_choice_targets(rule))
+        if "Default" in state:
+            targets.append(state["Default"])
+    for catcher in state.get("Catch", []):
+        if "Next" in catcher:
+            targets.append(catcher["Next"])
+    return targets
+
+
+def _check_error_lists(name: str, field: str, entries: list[dict[str, Any]]) -> list[str]:
+    problems = []
+    for index, entry in enumerate(entries):
+        errors = entry.get("ErrorEquals", [])
+        if not errors:
+            problems.append(f"{name}: {field}[{index}] has no ErrorEquals")
+        if "States.ALL" in errors and (len(errors) > 1 or index != len(entries) - 1):
+            problems.append(f"{name}: {field}[{index}] States.ALL must be alone and last")
+    return problems
+
+
+def _walk_dollar_fields(name: str, value: Any, where: str = "") -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{where}.{key}" if where else key
+            if key.endswith(".$"):
+                ok = isinstance(item, str) and (item.startswith("$") or item.startswith("States."))
+                if not ok:
+                    yield f"{name}: {here} must be a JSONPath or intrinsic, got {item!r}"
+            else:
+                yield from _walk_dollar_fields(name, item, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk_dollar_fields(name, item, f"{where}[{index}]")
+
+
+def check_definition(definition: dict[str, Any]) -> list[str]:
+    """All problems found (empty when the definition passes)."""
+    problems: list[str] = []
+    states: dict[str, Any] = definition.get("States") or {}
+    start = definition.get("StartAt")
+    if not states:
+        return ["no States"]
+    if start not in states:
+        problems.append(f"StartAt {start!r} is not a state")
+    for name, state in states.items():
+        kind = state.get("Type")
+        if kind not in KNOWN_TYPES:
+            problems.append(f"{name}: unknown Type {kind!r}")
+            continue
+        for target in transitions(state):
+            if target not in states:
+                problems.append(f"{name}: transition to missing state {target!r}")
+        if kind == "Choice":
+            if "End" in state or "Next" in state:
+                problems.append(f"{name}: a Choice state has neither End nor Next")
+            if not state.get("Choices"):
+                problems.append(f"{name}: Choice without Choices")
+        elif kind not in TERMINAL_TYPES and not state.get("End") and "Next" not in state:
+            problems.append(f"{name}: needs Next or End")
+        if kind == "Task":
+            if "TimeoutSeconds" not in state and "TimeoutSecondsPath" not in state:
+                problems.append(f"{name}: Task without TimeoutSeconds")
+            catchers = state.get("Catch", [])
+            if not catchers or catchers[-1].get("ErrorEquals") != ["States.ALL"]:
+                problems.append(f"{name}: Task without a final Catch of States.ALL")
+        if kind == "Wait" and sum(f in state for f in WAIT_FIELDS) != 1:
+            problems.append(f"{name}: Wait needs exactly one of {', '.join(WAIT_FIELDS)}")
+        problems += _check_error_lists(name, "Retry", state.get("Retry", []))
+        problems += _check_error_lists(name, "Catch", state.get("Catch", []))
+        for field in ("Parameters", "ResultSelector"):
+            problems += list(_walk_dollar_fields(name, state.get(field, {}), field))
+    if problems:
+        return problems
+    # Reachability from StartAt, and every reachable state can reach an end.
+    reachable: set[str] = set()
+    todo = [start]
+    while todo:
+        current = todo.pop()
+        if current in reachable:
+            continue
+        reachable.add(current)
+        todo.extend(transitions(states[current]))
+    problems += [f"{name}: unreachable from StartAt" for name in states if name not in reachable]
+    ends = {n for n, s in states.items() if s.get("Type") in TERMINAL_TYPES or s.get("End")}
+    can_end = set(ends)
+    changed = True
+    while changed:
+        changed = False
+        for name, state in states.items():
+            if name not in can_end and any(t in can_end for t in transitions(state)):
+                can_end.add(name)
+                changed = True
+    problems += [f"{name}: no path to an end state" for name in reachable if name not in can_end]
+    return problems
+
+
+def placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+def check_file(path: Path, template: Path | None = None) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        definition = json.loads(text)
+    except json.JSONDecodeError as error:
+        return [f"{path}: not JSON: {error}"]
+    if not isinstance(definition, dict):
+        return [f"{path}: not a state machine definition (a JSON object)"]
+    problems = check_definition(definition)
+    if template is not None:
+        resources = cfn_yaml.load(template).get("Resources", {})
+        substitutions: set[str] = set()
+        for resource in resources.values():
+            if resource.get("Type") == "AWS::StepFunctions::StateMachine":
+                substitutions |= set(resource["Properties"].get("DefinitionSubstitutions", {}))
+        used = placeholders(text)
+        for missing in sorted(used - substitutions):
+            problems.append(f"placeholder ${{{missing}}} has no DefinitionSubstitutions entry")
+        for unused in sorted(substitutions - used):
+            problems.append(f"DefinitionSubstitutions {unused} is not used by the ASL")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.deploy.asl_check")
+    parser.add_argument("asl", type=Path)
+    parser.add_argument("--template", type=Path, help="stack whose substitutions must match")
+    args = parser.parse_args(argv)
+    problems = check_file(args.asl, args.template)
+    for problem in problems:
+        print(f"{args.asl}: {problem}", file=sys.stderr)
+    if not problems:
+        states = len(json.loads(args.asl.read_text(encoding="utf-8"))["States"])
+        print(f"{args.asl}: OK ({states} states)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Environment settings: cloudformation/parameters/<env>.json.
+
+```json
+{
+  "region": "us-east-1",                       (optional; else --region / AWS config)
+  "stacks": ["storage", "network", ...],       (deployed in this order)
+  "parameters": {"EnvName": "dev", ...}        (one map for all stacks; each stack gets the
+}                                               keys its template declares)
+```
+A parameter value is a string, or `{"file": "<repo-relative path>", "default": "..."}` for a
+value read from a local file when it exists (the local PostgreSQL password).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_DIR = REPO_ROOT / "cloudformation"
+PARAMETER_DIR = TEMPLATE_DIR / "parameters"
+
+# Dependency order: each stack imports only exports of stacks before it.
+STACK_ORDER = ("storage", "network", "warehouse", "glue", "orchestration", "ci-deploy-role")
+
+
+class ConfigError(ValueError):
+    """The environment's parameter file is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    env: str
+    stacks: tuple[str, ...]
+    parameters: dict[str, str]
+    region: str | None = None
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def project(self) -> str:
+        return self.parameters.get("Project", "flightline")
+
+    def stack_name(self, stack: str) -> str:
+        return f"{self.project}-{self.parameters['EnvName']}-{stack}"
+
+
+def _resolve(key: str, value: Any, root: Path) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dict) and "file" in value:
+        path = root / value["file"]
+        if path.is_file():
+            return path.read_text(encoding="utf-8").strip()
+        return str(value.get("default", ""))
+    raise ConfigError(f"parameter {key}: expected a string or {{'file': ...}}, got {value!r}")
+
+
+def load_env(env: str, parameter_dir: Path = PARAMETER_DIR, root: Path = REPO_ROOT) -> EnvConfig:
+    path = parameter_dir / f"{env}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in parameter_dir.glob("*.json"))
+        raise ConfigError(f"no parameter file {path} (environments: {', '.join(known)})")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    stacks = tuple(data.get("stacks", STACK_ORDER))
+    unknown = [s for s in stacks if s not in STACK_ORDER]
+    if unknown:
+        raise ConfigError(f"{path}: unknown stacks {unknown} (known: {list(STACK_ORDER)})")
+    if stacks[:1] != ("storage",):
+        raise ConfigError(f"{path}: 'storage' must come first (it holds the artifacts bucket)")
+    if list(stacks) != sorted(stacks, key=STACK_ORDER.index):
+        raise ConfigError(f"{path}: stacks must follow the dependency order {list(STACK_ORDER)}")
+    raw = data.get("parameters", {})
+    parameters = {key: _resolve(key, value, root) for key, value in raw.items()}
+    if parameters.get("EnvName") != env:
+        raise ConfigError(f"{path}: parameters.EnvName must be {env!r}")
+    return EnvConfig(
+        env=env,
+        stacks=stacks,
+        parameters=parameters,
+        region=data.get("region"),
+        description=data.get("description", ""),
+    )
