@@ -57,7 +57,15 @@ format: venv ## Format and auto-fix Python with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+.PHONY: demo
+demo: demo-local ## The main job: the pipeline end to end on the sample days, locally
+
+.PHONY: demo-local
+demo-local: load-sample dbt-build ## Glue job on the sample days into PostgreSQL, then dbt build, then the on-time mart
+	@$(PY) -m tools.show_marts
+
 .PHONY: clean
 clean: ## Stop local services and remove generated files (keeps the venvs)
+	-$(PYTHON_311) localstack/manage.py stop
 	-$(PY) -m tools.localpg destroy
 	rm -rf var data/generated build dist .pytest_cache .ruff_cache
