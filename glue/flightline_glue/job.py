@@ -34,11 +34,6 @@ log = logging.getLogger("flightline.job")
 
 # Runtime SQL settings the job relies on, set on whatever session it is given (Glue's too).
 SPARK_CONF = {
-    # Line numbers come from monotonically_increasing_id, exact only when a file is one
-    # partition. Spark splits a file above min(maxPartitionBytes, max(openCostInBytes,
-    # bytes per core)), so both are raised; a real BTS day is a few MB, far below this.
-    "spark.sql.files.maxPartitionBytes": str(2 << 30),
-    "spark.sql.files.openCostInBytes": str(2 << 30),
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
@@ -142,10 +137,6 @@ def run_job(
             raise InputContractError(f"{AIRPORTS_KEY}: no usable airport rows")
 
         raw = read_flight_files(spark, [(source.spark_input(f.uri), f) for f in files])
-        # A file is one partition (exact line numbers): spread a day of few big files over
-        # every core before the per-row work.
-        if len(files) < spark.sparkContext.defaultParallelism:
-            raw = raw.repartition(spark.sparkContext.defaultParallelism)
         checked = validate(raw)
         seen = Observation("input")
         with output.spark_output(paths["rejects"]) as target:

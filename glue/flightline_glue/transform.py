@@ -32,6 +32,8 @@ RAW = {
 }
 CORRUPT = "_corrupt_record"
 
+# monotonically_increasing_id() = partition index << 33 | row number within the partition.
+_ROW_IN_PARTITION = (1 << 33) - 1
 _INTEGER = r"^[0-9]{1,9}$"
 # BTS exports write whole minutes, sometimes as "-3.00": accept that, nothing fractional.
 _WHOLE_MINUTES = r"^[+-]?[0-9]{1,6}(\.0*)?$"
@@ -43,8 +45,11 @@ def read_flight_file(spark: SparkSession, path: str, flight_file: FlightFile) ->
 
     Each file is read on its own with a schema built from its own header, so column order
     and case may differ between files. Rows with the wrong number of fields land in
-    `_corrupt_record`. The file must be one Spark partition (see `job.SPARK_CONF`) so that
-    `monotonically_increasing_id` is the record's position: header is line 1, so +2.
+    `_corrupt_record`.
+
+    Spark splits a big file into several partitions (and cores). A record's line is the
+    number of records in the splits before its own (counted per split start, a cheap pass
+    that parses no values) plus its position in its split; the header is line 1.
     """
     # Field names are the header's own, so Spark's header check agrees with the schema.
     schema = T.StructType(
@@ -59,6 +64,16 @@ def read_flight_file(spark: SparkSession, path: str, flight_file: FlightFile) ->
         columnNameOfCorruptRecord=CORRUPT,
         encoding="UTF-8",
     )
+    split_sizes = sorted(
+        (row[0], row[1]) for row in df.groupBy(F.input_file_block_start()).count().collect()
+    )
+    records_before, offsets = 0, []
+    for split_start, records in split_sizes:
+        offsets += [F.lit(split_start), F.lit(records_before)]
+        records_before += records
+    # Both expressions must be evaluated in the scan, before any shuffle.
+    position_in_split = F.monotonically_increasing_id().bitwiseAND(F.lit(_ROW_IN_PARTITION))
+    split_offset = F.element_at(F.create_map(*offsets), F.input_file_block_start())
     return df.select(
         *[
             F.col(_quote_name(flight_file.column_for[canonical])).alias(RAW[canonical])
@@ -66,7 +81,7 @@ def read_flight_file(spark: SparkSession, path: str, flight_file: FlightFile) ->
         ],
         F.col(CORRUPT),
         F.lit(flight_file.name).alias("source_file"),
-        (F.monotonically_increasing_id() + 2).cast("int").alias("source_line"),
+        (split_offset + position_in_split + 2).cast("int").alias("source_line"),
     )
 
 

@@ -204,17 +204,25 @@ def test_rejected_rows_keep_the_raw_values(spark, tmp_path):
     ]
 
 
-def test_line_numbers_stay_exact_in_a_file_bigger_than_a_spark_split(spark, tmp_path):
-    # 250k rows is ~5 MB: above Spark's default 4 MB split floor, so without the job's
-    # settings the file would be read as several partitions and lines would be wrong.
+def test_line_numbers_stay_exact_when_spark_splits_a_file(spark, tmp_path):
+    # 250k rows is ~5 MB; with 1 MB splits Spark reads it as several partitions in parallel.
     subprocess.run(
         [sys.executable, "-m", "tools.datagen", "--out", str(tmp_path), "--rows", "250000",
          "--start-date", DAY.isoformat(), "--seed", "3"],
         check=True, capture_output=True, cwd=REPO,
     )  # fmt: skip
     configure(spark)
-    files = discover_flight_files(LocalStorage(tmp_path), DAY)
-    lines = read_flight_files(spark, [(f.uri, f) for f in files]).agg(
-        F.min("source_line"), F.max("source_line"), F.countDistinct("source_line")
-    )
-    assert tuple(lines.first()) == (2, 250001, 250000)
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(1 << 20))
+    try:
+        files = discover_flight_files(LocalStorage(tmp_path), DAY)
+        raw = read_flight_files(spark, [(f.uri, f) for f in files])
+        assert raw.rdd.getNumPartitions() >= 4
+        lines = raw.agg(F.min("source_line"), F.max("source_line"), F.countDistinct("source_line"))
+        assert tuple(lines.first()) == (2, 250001, 250000)
+        # and a known record sits on its known line
+        text_lines = (tmp_path / "daily_flights" / f"date={DAY}" / "flights.csv").read_text()
+        line_200k = text_lines.splitlines()[199_999].split(",")
+        row = raw.filter(F.col("source_line") == 200_000).first()
+        assert [row.carrier_raw, row.origin_airport_id_raw] == line_200k[:2]
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
