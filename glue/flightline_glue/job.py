@@ -137,30 +137,28 @@ def run_job(
             raise InputContractError(f"{AIRPORTS_KEY}: no usable airport rows")
 
         raw = read_flight_files(spark, [(source.spark_input(f.uri), f) for f in files])
-        checked = validate(raw)
-        seen = Observation("input")
-        with output.spark_output(paths["rejects"]) as target:
-            rejects = rejected_rows(checked.observe(seen, *input_metrics(FLIGHT_REJECT_REASONS)),
-                                    config.flight_date)  # fmt: skip
-            # No repartition here: Spark 3.5 never reports an observation whose plan has
-            # an empty shuffle (Observation.get then blocks forever).
-            rejects.write.mode("overwrite").csv(target, header=True, escape='"')
-        if dim.rejects:
-            output.write_bytes(
-                paths["rejects"] + "/airports-rejects.csv",
-                _airport_rejects_csv(dim, config.flight_date),
-            )
-
+        seen, staged = Observation("input"), Observation("staged")
+        # One pass writes the staged rows and counts everything, rejects by reason included.
+        checked = validate(raw).observe(seen, *input_metrics(FLIGHT_REJECT_REASONS))
         airports = airports_frame(spark, dim.airports, AIRPORTS_KEY, config.run_id, loaded_at)
-        staged = Observation("staged")
         enriched = enrich(checked, airports, config.flight_date, config.run_id, loaded_at)
         with output.spark_output(paths["staged_flights"]) as target:
             _write(enriched.observe(staged, *output_metrics()), loader.staged_format, target)
         with output.spark_output(paths["staged_airports"]) as target:
             _write(airports.coalesce(1), loader.staged_format, target)
+        read_metrics, out_metrics = _observed(seen), _observed(staged)
+        # Most days have no rejects: only then is a second pass needed to write them.
+        if any(read_metrics[reason] for reason in FLIGHT_REJECT_REASONS):
+            with output.spark_output(paths["rejects"]) as target:
+                rejects = rejected_rows(validate(raw), config.flight_date)
+                rejects.write.mode("overwrite").csv(target, header=True, escape='"')
+        if dim.rejects:
+            output.write_bytes(
+                paths["rejects"] + "/airports-rejects.csv",
+                _airport_rejects_csv(dim, config.flight_date),
+            )
         transformed = time.monotonic()
 
-        read_metrics, out_metrics = _observed(seen), _observed(staged)
         summary.rows_read = read_metrics["rows_read"]
         summary.rejected_by_reason = {
             r: read_metrics[r] for r in FLIGHT_REJECT_REASONS if read_metrics[r]

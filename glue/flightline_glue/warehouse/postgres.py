@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import psycopg
+from psycopg.copy import LibpqWriter
+from psycopg.generators import copy_to
 
 from ..contract import STAGED_AIRPORT_COLUMNS, STAGED_FLIGHT_COLUMNS
 from ..storage import Storage
 from .base import LoadResult, StagedDay
 from .ddl import BOOTSTRAP, MIGRATIONS_TABLE, migrations
 
-COPY_CHUNK_BYTES = 1 << 20
+COPY_CHUNK_BYTES = 128 * 1024
 # Serialises concurrent DDL runs: `create ... if not exists` races in PostgreSQL.
 _DDL_LOCK_KEY = 0x46_4C_54_4C  # "FLTL"
+
+
+class _FlushingWriter(LibpqWriter):
+    """COPY writer with backpressure. On Linux psycopg lets libpq queue whatever the server
+    has not read yet, so a big load would sit in client memory; flushing each chunk keeps
+    memory flat however many rows a day has (psycopg is pinned: `copy_to` is its own)."""
+
+    def write(self, data) -> None:
+        view = memoryview(data)
+        for start in range(0, len(view), COPY_CHUNK_BYTES):
+            self.connection.wait(copy_to(self._pgconn, view[start : start + COPY_CHUNK_BYTES]))
 
 
 class PostgresLoader:
@@ -43,7 +56,7 @@ class PostgresLoader:
 
     def _copy(self, cursor: psycopg.Cursor, table: str, columns, files) -> int:
         sql = f"copy {table} ({', '.join(columns)}) from stdin with (format csv)"
-        with cursor.copy(sql) as copy:
+        with cursor.copy(sql, writer=_FlushingWriter(cursor)) as copy:
             for uri in files:
                 with self.storage.open_binary(uri) as stream:
                     while chunk := stream.read(COPY_CHUNK_BYTES):
