@@ -58,10 +58,10 @@ format: venv ## Format and auto-fix Python with ruff
 	$(VENV)/bin/ruff check --fix .
 
 .PHONY: demo
-demo: demo-local ## The main job: the pipeline end to end on the sample days, locally
+demo: demo-localstack ## The main job: the event-driven pipeline in LocalStack on the sample days
 
 .PHONY: demo-local
-demo-local: load-sample dbt-build ## Glue job on the sample days into PostgreSQL, then dbt build, then the on-time mart
+demo-local: load-sample dbt-build ## The same without LocalStack: job on the sample days, dbt build, on-time mart
 	@$(PY) -m tools.show_marts
 
 .PHONY: clean

@@ -21,5 +21,7 @@ load-sample: venv check-java pg-up ## Run the job on every sample day into the l
 
 ROWS_BENCH ?= 1000000
 .PHONY: bench
-bench: venv check-java pg-up ## Benchmark the job vs DuckDB + COPY and bare COPY: make bench [ROWS_BENCH=1000000]
+bench: venv check-java pg-up localstack-up ## Benchmark: job vs DuckDB + COPY vs bare COPY, then end-to-end latency in LocalStack
 	$(PY) -m tools.bench --rows $(ROWS_BENCH) --small-rows $$(( $(ROWS_BENCH) / 4 ))
+	$(PY) -m tools.bench_e2e --endpoint-url http://127.0.0.1:$${FLIGHTLINE_LOCALSTACK_PORT:-4566}
+	$(PY) -m tools.bench_e2e --endpoint-url http://127.0.0.1:$${FLIGHTLINE_LOCALSTACK_PORT:-4566} --rows $(ROWS_BENCH)

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.spark",
     "tests.fixtures.dbt",
     "tests.fixtures.localstack",
+    "tests.fixtures.pipeline",
 ]
