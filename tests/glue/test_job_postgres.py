@@ -7,6 +7,8 @@ import datetime as dt
 import io
 import json
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -14,6 +16,7 @@ import pytest
 from flightline_glue.contract import InputContractError
 from flightline_glue.job import JobConfig, run_job
 from flightline_glue.storage import LocalStorage
+from flightline_glue.warehouse import StagedDay
 from flightline_glue.warehouse.postgres import PostgresLoader
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -181,3 +184,34 @@ def test_bad_airport_rows_are_quarantined_next_to_the_run(spark, source, tmp_pat
     assert summary.airports_loaded == 76
     quarantined = (Path(summary.outputs["rejects"]) / "airports-rejects.csv").read_text()
     assert "dim/airports.csv,78,invalid_airport_id" in quarantined
+
+
+def test_overlapping_loads_of_one_day_keep_one_copy(spark, source, tmp_path, pg_database):
+    """Duplicate S3 events start overlapping runs; their loads must not both survive."""
+    summary = run(spark, source, tmp_path, pg_database, CLEAN_DAY, "run-1")
+    output = LocalStorage(tmp_path / "output")
+
+    def data_files(folder: str) -> tuple[str, ...]:
+        return tuple(p for p in output.list_files(folder) if Path(p).name.startswith("part-"))
+
+    staged = StagedDay(
+        CLEAN_DAY, "run-1", summary.outputs["staged_flights"],
+        data_files(summary.outputs["staged_flights"]), summary.outputs["staged_airports"],
+        data_files(summary.outputs["staged_airports"]),
+    )  # fmt: skip
+    with psycopg.connect(pg_database.url, autocommit=True) as conn:
+        conn.execute("delete from staging.flights")  # a first load: nothing to delete yet
+    barrier = threading.Barrier(4)
+
+    def load(_: int):
+        barrier.wait()
+        return PostgresLoader(pg_database.url, output).load_day(staged)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(load, range(4)))
+
+    assert all(r.flights_loaded == 2000 for r in results)
+    assert rows(pg_database, "select count(*), count(distinct flight_id) from staging.flights") == [
+        (2000, 2000)
+    ]
+    assert rows(pg_database, "select count(*) from staging.airports") == [(76,)]

@@ -14,6 +14,10 @@ from .ddl import BOOTSTRAP, MIGRATIONS_TABLE, migrations
 COPY_CHUNK_BYTES = 128 * 1024
 # Serialises concurrent DDL runs: `create ... if not exists` races in PostgreSQL.
 _DDL_LOCK_KEY = 0x46_4C_54_4C  # "FLTL"
+# Serialises loads. Under READ COMMITTED two overlapping delete-then-COPY transactions do
+# not see each other's new rows, so both copies would survive (duplicate events for one
+# date do overlap); the airports table, replaced whole by every load, would double too.
+_LOAD_LOCK_KEY = 0x46_4C_4C_44  # "FLLD"
 
 
 class _FlushingWriter(LibpqWriter):
@@ -67,6 +71,7 @@ class PostgresLoader:
         # One transaction: readers see the old day or the new day, never half, and a failure
         # anywhere (a bad file, a lost connection) leaves the previous rows in place.
         with self._connect() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.execute("select pg_advisory_xact_lock(%s)", (_LOAD_LOCK_KEY,))
             cursor.execute(
                 "delete from staging.flights where flight_date = %s", (staged.flight_date,)
             )

@@ -80,6 +80,9 @@ class RedshiftLoader:
         role = _literal(self.copy_role_arn)
         described = self._batch(
             [
+                # Overlapping loads (duplicate events) must not both keep their rows: the
+                # lock serialises them until this batch's transaction ends.
+                "lock staging.flights, staging.airports",
                 "delete from staging.flights where flight_date = "
                 f"{_literal(staged.flight_date.isoformat())}",
                 f"copy staging.flights from {_literal(staged.flights_uri.rstrip('/') + '/')} "
@@ -89,6 +92,6 @@ class RedshiftLoader:
                 f"iam_role {role} format as parquet",
             ]
         )
-        rows = [sub.get("ResultRows", -1) for sub in described.get("SubStatements", [])]
+        rows = [sub.get("ResultRows", -1) for sub in described.get("SubStatements", [])][1:]
         rows += [-1] * (4 - len(rows))
         return LoadResult(flights_deleted=rows[0], flights_loaded=rows[1], airports_loaded=rows[3])
