@@ -1,13 +1,13 @@
 """`make demo-localstack`: the whole event-driven pipeline on this machine.
 
     python -m tools.demo [--endpoint-url http://127.0.0.1:4566] [--sample data/sample]
-                         [--force] [--concurrent]
+                         [--force] [--no-concurrent]
 
 Deploys the `local` stacks to the running LocalStack with the deploy tool (a no-op when
 nothing changed), uploads the airports file and the sample days to the landing bucket
 (objects already there with the same content are skipped, so a second demo loads nothing
-twice), follows every execution this started state by state (one day at a time unless
---concurrent), then prints the run summaries, the notices, a table from the on-time mart and
+twice), follows every execution this started state by state (every day at once unless
+--no-concurrent), then prints the run summaries, the notices, a table from the on-time mart and
 where the docs site is.
 The make target starts PostgreSQL and LocalStack first (`pg-up`, `localstack-up`).
 """
@@ -128,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=Path, default=REPO / "data" / "sample")
     parser.add_argument("--force", action="store_true", help="upload even unchanged files")
     parser.add_argument(
-        "--concurrent", action="store_true", help="upload every day at once (see docs)"
+        "--concurrent",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="upload every day at once (default); --no-concurrent: one day at a time",
     )
     parser.add_argument("--timeout", type=float, default=900, help="seconds to follow runs")
     args = parser.parse_args(argv)
@@ -157,9 +160,9 @@ def run(args, s3, sfn, sns, inbox, bucket: str, machine: str, began: float) -> i
     before = {e["executionArn"] for e in list_executions(sfn, machine)}
     airports, days = sample_files(args.sample)
 
-    # One day at a time by default: executions of different days overlapping run their dbt
-    # builds at the same time, and those collide on the shared dbt schemas (a known pipeline
-    # problem, see docs); --concurrent uploads every day at once anyway.
+    # Every day at once by default: overlapping executions are safe, the dbt CodeBuild project
+    # runs one build at a time (ConcurrentBuildLimit 1, the others wait QUEUED);
+    # --no-concurrent uploads and follows one day at a time.
     batches = [[airports]] + ([days] if args.concurrent else [[d] for d in days])
     ended: dict[str, dict[str, Any]] = {}
     sent_total = 0

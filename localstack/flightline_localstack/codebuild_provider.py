@@ -8,6 +8,12 @@ StartBuild overrides (environmentVariablesOverride). BatchGetBuilds reports the 
 and phases. Sources: NO_SOURCE (inline buildspec) or S3 (`bucket/key.zip` or `bucket/prefix/`).
 Logs: `.state/localstack/codebuild-runs/<project>/<build uuid>.log`.
 
+The project's `concurrentBuildLimit` is honoured as CodeBuild does: a build started while the
+project is at its limit waits (IN_PROGRESS, currentPhase QUEUED) and starts when a slot frees,
+first come first served; `queuedTimeoutInMinutes` (project, or StartBuild's override) ends a
+build still waiting with TIMED_OUT. moto does not keep `concurrentBuildLimit`: CreateProject
+stores it on the project here.
+
 As in CodeBuild: a failing install or pre_build ends the build; a failing build phase still
 runs post_build (CODEBUILD_BUILD_SUCCEEDING=0). Exported variables and the working directory
 carry over from phase to phase. On PATH first: the pipeline's venv (`.venv/bin`), so `dbt`
@@ -66,6 +72,7 @@ class Build:
     environment: dict
     service_role: str
     timeout_minutes: int
+    queued_timeout_minutes: int
     log_path: Path
     initiator: str
     source_version: str | None = None
@@ -79,6 +86,9 @@ class Build:
     process: subprocess.Popen | None = None
     stop_requested: bool = False
     timed_out: bool = False
+    queued: bool = True  # until a slot is free; then it runs
+    run_start: datetime | None = None  # when it left the queue (the build timeout counts from)
+    queue_timer: threading.Timer | None = None
 
     def begin_phase(self, phase: str) -> dict:
         entry = {"phaseType": phase, "startTime": _now()}
@@ -118,7 +128,7 @@ class Build:
                 "deepLink": f"file://{self.log_path}",
             },
             "timeoutInMinutes": self.timeout_minutes,
-            "queuedTimeoutInMinutes": 480,
+            "queuedTimeoutInMinutes": self.queued_timeout_minutes,
             "buildComplete": self.end_time is not None,
             "initiator": self.initiator,
         }
@@ -132,6 +142,9 @@ class Build:
 BUILDS: dict[str, Build] = {}
 _counters: dict[tuple[str, str, str], int] = {}
 _lock = threading.RLock()
+# Builds waiting for a slot of their project's concurrentBuildLimit, oldest first.
+_queues: dict[tuple[str, str, str], list[Build]] = {}
+DEFAULT_QUEUED_TIMEOUT_MINUTES = 480  # CodeBuild's default
 
 
 def _backend(context: RequestContext):
@@ -146,6 +159,10 @@ class CodeBuildProvider:
     @handler("CreateProject", expand=False)
     def create_project(self, context: RequestContext, request: dict) -> dict:
         response = call_moto_with_request(context, _with_placeholder(request))
+        if request.get("concurrentBuildLimit") is not None:  # moto drops it
+            project = _backend(context).codebuild_projects[request["name"]]
+            project.project_metadata["concurrentBuildLimit"] = request["concurrentBuildLimit"]
+            response["project"]["concurrentBuildLimit"] = request["concurrentBuildLimit"]
         response["project"] = _project_view(response["project"])
         return response
 
@@ -162,6 +179,8 @@ class CodeBuildProvider:
             metadata[key] = value
         if "source" in request:
             metadata["source"] = _with_placeholder({"source": request["source"]})["source"]
+        if request.get("concurrentBuildLimit") == -1:  # as in CodeBuild: -1 removes the limit
+            metadata.pop("concurrentBuildLimit", None)
         metadata["lastModifiedDate"] = time.time()  # moto keeps epoch seconds
         return {"project": _project_view(metadata)}
 
@@ -208,6 +227,11 @@ class CodeBuildProvider:
             timeout_minutes=int(
                 request.get("timeoutInMinutesOverride") or metadata.get("timeoutInMinutes") or 60
             ),
+            queued_timeout_minutes=int(
+                request.get("queuedTimeoutInMinutesOverride")
+                or metadata.get("queuedTimeoutInMinutes")
+                or DEFAULT_QUEUED_TIMEOUT_MINUTES
+            ),
             log_path=folder / f"{build_uuid}.log",
             initiator="flightline-localstack",
             source_version=request.get("sourceVersion"),
@@ -219,12 +243,20 @@ class CodeBuildProvider:
         )
         entry = build.begin_phase("SUBMITTED")
         Build.end_phase(entry, "SUCCEEDED")
+        build.begin_phase("QUEUED")
         with _lock:
             BUILDS[build_id] = build
-        threading.Thread(
-            target=_run_build, args=(build,), name=f"codebuild-{name}", daemon=True
-        ).start()
-        return {"build": build.as_dict()}
+            _queues.setdefault(_queue_key(build), []).append(build)
+            _dispatch(_queue_key(build))
+            if build.queued:
+                LOG.info("CodeBuild %s: queued (project %s at its build limit)", build_id, name)
+                build.queue_timer = threading.Timer(
+                    build.queued_timeout_minutes * 60, _on_queued_timeout, args=(build,)
+                )
+                build.queue_timer.daemon = True
+                build.queue_timer.start()
+            # the response is taken under the lock: a queued build cannot start meanwhile
+            return {"build": build.as_dict()}
 
     @handler("BatchGetBuilds", expand=False)
     def batch_get_builds(self, context: RequestContext, request: dict) -> dict:
@@ -269,9 +301,12 @@ class CodeBuildProvider:
         build = BUILDS.get(request["id"])
         if build is None:
             raise aws_error("ResourceNotFoundException", f"Build {request['id']} does not exist")
-        if build.end_time is None:
-            build.stop_requested = True
-            _kill(build.process)
+        with _lock:
+            if build.end_time is None and build.queued:
+                _leave_queue(build, "STOPPED")
+            elif build.end_time is None:
+                build.stop_requested = True
+                _kill(build.process)
         return {"build": build.as_dict()}
 
 
@@ -306,6 +341,74 @@ def _merge_env_lists(base: list[dict], overrides: list[dict]) -> list[dict]:
     return list(merged.values())
 
 
+# --- the build queue (concurrentBuildLimit) -----------------------------------------------
+
+
+def _queue_key(build: Build) -> tuple[str, str, str]:
+    return (build.account_id, build.region, build.project)
+
+
+def _build_limit(key: tuple[str, str, str]) -> int | None:
+    from moto.codebuild.models import codebuild_backends
+
+    account, region, name = key
+    project = codebuild_backends[account][region].codebuild_projects.get(name)
+    limit = project.project_metadata.get("concurrentBuildLimit") if project else None
+    return int(limit) if limit not in (None, "", -1, "-1") else None
+
+
+def _dispatch(key: tuple[str, str, str]) -> None:
+    """Start waiting builds of the project, oldest first, while it is under its limit.
+    Called with _lock held: at StartBuild and whenever one of its builds ends."""
+    queue = _queues.get(key) or []
+    limit = _build_limit(key)
+    while queue:
+        running = sum(
+            1
+            for b in BUILDS.values()
+            if _queue_key(b) == key and not b.queued and b.end_time is None
+        )
+        if limit is not None and running >= limit:
+            return
+        build = queue.pop(0)
+        build.queued = False
+        build.run_start = _now()
+        if build.queue_timer is not None:
+            build.queue_timer.cancel()
+        Build.end_phase(build.phases[-1], "SUCCEEDED")  # QUEUED
+        threading.Thread(
+            target=_run_build, args=(build,), name=f"codebuild-{build.project}", daemon=True
+        ).start()
+
+
+def _leave_queue(build: Build, status: str) -> None:
+    """End a build that never left the queue (StopBuild, queued timeout). _lock held."""
+    queue = _queues.get(_queue_key(build)) or []
+    if build in queue:
+        queue.remove(build)
+    if build.queue_timer is not None:
+        build.queue_timer.cancel()
+    build.queued = False
+    Build.end_phase(build.phases[-1], status)  # QUEUED
+    if status == "TIMED_OUT":
+        build.phases[-1]["contexts"] = [
+            {
+                "statusCode": "BUILD_TIMED_OUT",
+                "message": f"Build timed out after {build.queued_timeout_minutes} minutes in "
+                "the queue (queuedTimeoutInMinutes)",
+            }
+        ]
+    with contextlib.suppress(OSError), build.log_path.open("a") as log:
+        log.write(f"[Container] Build {status} while QUEUED\n")
+    _complete(build, status)
+
+
+def _on_queued_timeout(build: Build) -> None:
+    with _lock:
+        if build.queued and build.end_time is None:
+            _leave_queue(build, "TIMED_OUT")
+
+
 # --- running a build ----------------------------------------------------------------------
 
 
@@ -322,8 +425,7 @@ def _run_build(build: Build) -> None:
     clients = settings.clients(build.account_id, build.region)
     with build.log_path.open("a", buffering=1) as log:
         try:
-            for phase in ("QUEUED", "PROVISIONING"):
-                Build.end_phase(build.begin_phase(phase), "SUCCEEDED")
+            Build.end_phase(build.begin_phase("PROVISIONING"), "SUCCEEDED")
             entry = build.begin_phase("DOWNLOAD_SOURCE")
             try:
                 _download_source(clients, build.source, src)
@@ -373,10 +475,12 @@ def _finish_phases(build: Build) -> None:
 
 
 def _complete(build: Build, status: str) -> None:
-    build.begin_phase("COMPLETED")
-    build.status = status
-    build.end_time = _now()
-    LOG.info("CodeBuild %s: %s", build.id, status)
+    with _lock:
+        build.begin_phase("COMPLETED")
+        build.status = status
+        build.end_time = _now()
+        LOG.info("CodeBuild %s: %s", build.id, status)
+        _dispatch(_queue_key(build))  # its slot is free: the next queued build starts
 
 
 def _parse_s3_location(location: str) -> tuple[str, str]:
@@ -545,7 +649,8 @@ def _run_commands(build, commands, env, state: Path, log, phase: str) -> tuple[b
     script = state / f"{phase}.sh"
     succeeding = env.get("CODEBUILD_BUILD_SUCCEEDING", "1")
     script.write_text(_phase_script(commands, state, phase, succeeding))
-    remaining = build.timeout_minutes * 60 - (_now() - build.start_time).total_seconds()
+    started = build.run_start or build.start_time  # the queue's wait does not count
+    remaining = build.timeout_minutes * 60 - (_now() - started).total_seconds()
     process = subprocess.Popen(
         ["bash", str(script)],
         env=env,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import threading
 import time
@@ -158,6 +159,10 @@ def lane_duplicates(lane: Lane) -> dict[str, Any]:
     event = sfn.describe_execution(executionArn=first["executionArn"])["input"]
     sfn.start_execution(stateMachineArn=lane.deployment.state_machine, input=event)
     out["runs"] = finish(lane, key, count=3)
+    build_ids = [r["notice"]["dbt_build_id"] for r in out["runs"] if "dbt_build_id" in r["notice"]]
+    out["dbt_builds"] = (
+        lane.client("codebuild").batch_get_builds(ids=build_ids)["builds"] if build_ids else []
+    )
     out["staged"], out["facts"] = lane.warehouse.staged(day), lane.warehouse.facts(day)
     out["distinct"] = lane.warehouse.rows(
         "select count(distinct flight_id) from staging.flights where flight_date = %s", day
@@ -316,11 +321,6 @@ def test_a_file_missing_a_column_fails_at_the_job_and_changes_nothing(outcomes) 
     assert out["bad_still_in_s3"]["ContentLength"] > 0
 
 
-@pytest.mark.xfail(
-    reason="known pipeline bug: concurrent dbt builds on one warehouse collide "
-    "('relation ... already exists'); see the e2e report",
-    strict=False,
-)
 def test_two_days_back_to_back_both_load(outcomes) -> None:
     out = lane(outcomes, "days")
     for day in ("2024-01-02", "2024-01-03"):
@@ -353,15 +353,19 @@ def test_duplicate_uploads_and_events_leave_no_duplicate_rows(outcomes) -> None:
     assert out["facts"] in (0, rows)  # never duplicated (0 if every dbt build failed)
 
 
-@pytest.mark.xfail(
-    reason="known pipeline bug: concurrent executions for one date run concurrent dbt builds "
-    "that collide; see the e2e report",
-    strict=False,
-)
 def test_duplicate_executions_all_succeed(outcomes) -> None:
     out = lane(outcomes, "dupes")
     assert [r["status"] for r in out["runs"]] == ["SUCCEEDED"] * 3
     assert out["facts"] == expected("2024-01-01")["valid_rows"]
+    # The project's ConcurrentBuildLimit 1: the three dbt builds ran one after the other.
+    spans = sorted(
+        (p["startTime"], p["endTime"])
+        for b in out["dbt_builds"]
+        for p in b["phases"]
+        if p["phaseType"] == "BUILD"
+    )
+    assert len(spans) == 3, out["dbt_builds"]
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans)), spans
 
 
 def test_a_running_crawler_is_waited_for(outcomes) -> None:
