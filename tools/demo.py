@@ -22,8 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from tools import localpg, summaries
 from tools.deploy.cli import deploy_env, make_session
 from tools.deploy.config import load_env
@@ -38,33 +36,10 @@ from tools.e2e_follow import (
     upload_if_changed,
     wait_until,
 )
+from tools.show_marts import MART, mart_table
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS_SITE = REPO / "build" / "dbt-docs" / "index.html"
-MART = "analytics_marts.mart_on_time_performance"
-MART_QUERY = f"""
-with per_carrier as (
-    select
-        flight_date,
-        carrier_code,
-        sum(flights) as flights,
-        sum(completed_flights) as completed,
-        sum(on_time_flights) as on_time,
-        sum(cancelled_flights) as cancelled,
-        sum(avg_arr_delay_minutes * completed_flights) / nullif(sum(completed_flights), 0)
-            as avg_arr_delay
-    from {MART}
-    group by flight_date, carrier_code
-)
-select * from (
-    select
-        per_carrier.*,
-        row_number() over (partition by flight_date order by flights desc, carrier_code) as rank
-    from per_carrier
-) ranked
-where rank <= %s
-order by flight_date, rank
-"""
 
 
 def say(message: str = "") -> None:
@@ -103,22 +78,6 @@ def upload(s3: Any, bucket: str, files: list[tuple[str, Path]], force: bool) -> 
     for key, _ in files:
         say(f"  {key}: {'uploaded' if key in sent else 'unchanged, skipped'}")
     return sent
-
-
-def mart_table(info: localpg.ConnInfo, per_day: int = 5) -> str:
-    try:
-        with psycopg.connect(info.url, connect_timeout=5) as conn:
-            rows = conn.execute(MART_QUERY, (per_day,)).fetchall()
-    except psycopg.errors.UndefinedTable:
-        return f"  {MART} does not exist yet (no dbt build has succeeded)"
-    header = f"  {'date':<12}{'carrier':<9}{'flights':>8}{'on time':>9}{'cancelled':>11}"
-    header += f"{'avg arr delay':>15}"
-    lines = [header, "  " + "-" * (len(header) - 2)]
-    for day, carrier, flights, completed, on_time, cancelled, avg_delay, _ in rows:
-        share = f"{on_time / completed:.1%}" if completed else "-"
-        delay = f"{avg_delay:.1f} min" if avg_delay is not None else "-"
-        lines.append(f"  {day!s:<12}{carrier:<9}{flights:>8}{share:>9}{cancelled:>11}{delay:>15}")
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
