@@ -46,7 +46,16 @@ DATA_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz", ".gz")
 PARTITION_SEGMENT = re.compile(r"^([^=/]+)=([^/]*)$")
 
 
-def stopping_seconds() -> float:
+# A crawler tagged with this key stays STOPPING that many seconds: a way for tests to hold a
+# crawler busy (AWS crawls take minutes; emulated ones take a second).
+STOPPING_SECONDS_TAG = "flightline:emulator-stopping-seconds"
+
+
+def stopping_seconds(crawler=None) -> float:
+    if crawler is not None:
+        tagged = crawler.backend.get_tags(crawler.arn).get(STOPPING_SECONDS_TAG)
+        if tagged:
+            return float(tagged)
     return float(os.environ.get("FLIGHTLINE_CRAWLER_STOPPING_SECONDS", "1.0"))
 
 
@@ -134,7 +143,7 @@ def _run(record: CrawlRecord, crawler, fake_crawl, account_id: str, region: str)
     finally:
         # Like AWS: the crawler passes through STOPPING before it is READY again.
         fake_crawl.status = "STOPPING"
-        time.sleep(stopping_seconds())
+        time.sleep(stopping_seconds(crawler))
         record.completed_on = datetime.now(UTC)
         fake_crawl.end_time = record.completed_on
         crawler.crawl_elapsed_time = int((time.monotonic() - started) * 1000)

@@ -11,13 +11,10 @@ scenario on that record.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import itertools
 import json
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,6 +24,10 @@ import pytest
 from tests.fixtures.dbt import corrected_file
 from tests.fixtures.pipeline import SAMPLE, Lane, sample_day
 from tools.e2e_follow import history, state_outputs, task_errors, wait_until
+
+# The LocalStack Glue emulator holds a crawler so tagged in STOPPING that many seconds
+# (localstack/flightline_localstack/glue_crawler.py).
+STOPPING_SECONDS_TAG = "flightline:emulator-stopping-seconds"
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -179,21 +180,13 @@ def lane_operations(lane: Lane) -> dict[str, Any]:
     )
     lane.put("dim/airports.csv", AIRPORTS)
     day, key = "2024-01-01", "daily_flights/date=2024-01-01/flights.csv"
-    # Keep the crawler busy (restart it whenever it is READY) until the execution has found
-    # it running, so the precondition does not depend on timing.
-    glue.start_crawler(Name=crawler)
-    stop = threading.Event()
-
-    def keep_busy() -> None:
-        while not stop.is_set():
-            if glue.get_crawler(Name=crawler)["Crawler"]["State"] == "READY":
-                with contextlib.suppress(glue.exceptions.CrawlerRunningException):
-                    glue.start_crawler(Name=crawler)
-            time.sleep(0.05)
-
-    busy = threading.Thread(target=keep_busy, daemon=True)
-    busy.start()
+    # Hold the crawler busy: the emulator keeps a crawler tagged so STOPPING for that long,
+    # far longer than the upload needs to reach the execution's StartCrawler.
+    account = lane.client("sts").get_caller_identity()["Account"]
+    arn = f"arn:aws:glue:{glue.meta.region_name}:{account}:crawler/{crawler}"
+    glue.tag_resource(ResourceArn=arn, TagsToAdd={STOPPING_SECONDS_TAG: "20"})
     try:
+        glue.start_crawler(Name=crawler)
         lane.put(key, sample_day(day))
         sfn = lane.client("stepfunctions")
 
@@ -212,8 +205,7 @@ def lane_operations(lane: Lane) -> dict[str, Any]:
             wait_until(waited, "the execution to find the crawler running", 120, 0.3)
         )
     finally:
-        stop.set()
-        busy.join()
+        glue.untag_resource(ResourceArn=arn, TagsToRemove=[STOPPING_SECONDS_TAG])
     (out["crawl"],) = finish(lane, key)
     out["crawl_staged"] = lane.warehouse.staged(day)
 

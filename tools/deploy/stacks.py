@@ -36,6 +36,12 @@ def template_parameters(template_text: str) -> set[str]:
     return set(cfn_yaml.loads(template_text).get("Parameters", {}))
 
 
+def template_outputs(template_text: str) -> set[str]:
+    """Outputs the stack always has (conditional ones may be absent)."""
+    outputs = cfn_yaml.loads(template_text).get("Outputs", {})
+    return {key for key, value in outputs.items() if "Condition" not in value}
+
+
 def _describe(cfn: Any, name: str) -> dict[str, Any] | None:
     try:
         return cfn.describe_stacks(StackName=name)["Stacks"][0]
@@ -121,7 +127,20 @@ class StackDeployer:
         started = datetime.now(UTC)
         self.cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
         stack = self._wait_stack(name, started)
-        return StackResult(name, "created" if create else "updated", _outputs(stack), change_set)
+        outputs = self._complete_outputs(name, stack, template_outputs(template_text))
+        return StackResult(name, "created" if create else "updated", outputs, change_set)
+
+    def _complete_outputs(self, name: str, stack: dict[str, Any], expected: set[str]) -> dict:
+        # LocalStack, under concurrent deploys, can report a stack complete a moment before
+        # its outputs are resolved: read them again briefly rather than hand on a partial set.
+        outputs = _outputs(stack)
+        for _ in range(20):
+            if expected <= outputs.keys():
+                return outputs
+            self.sleep(0.5)
+            outputs = _outputs(_describe(self.cfn, name) or {})
+        missing = ", ".join(sorted(expected - outputs.keys()))
+        raise DeployError(f"{name}: completed without its outputs {missing}")
 
     # -- waiting -----------------------------------------------------------------------------
     def _wait_change_set(self, name: str, change_set: str) -> dict[str, Any]:
