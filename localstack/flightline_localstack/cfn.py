@@ -89,7 +89,19 @@ def _schema(primary: str, create_only: list[str], read_only: list[str] | None = 
 # --- Glue -------------------------------------------------------------------------------
 
 
-class GlueDatabaseProvider(ResourceProvider[dict]):
+class _Provider(ResourceProvider[dict]):
+    """What every provider here shares: reads answer from the stored model (the resources
+    live in moto's backends, which hold the truth) and unnamed resources get CFN's names."""
+
+    def read(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
+        return _success(request.desired_state, request)
+
+    @staticmethod
+    def default_name(request: ResourceRequest[dict]) -> str:
+        return generate_default_name(request.stack_name, request.logical_resource_id)
+
+
+class GlueDatabaseProvider(_Provider):
     TYPE = "AWS::Glue::Database"
     SCHEMA = _schema("DatabaseName", ["CatalogId", "DatabaseName"])
 
@@ -98,7 +110,7 @@ class GlueDatabaseProvider(ResourceProvider[dict]):
         glue = request.aws_client_factory.glue
         database_input = dict(model.get("DatabaseInput") or {})
         name = model.get("DatabaseName") or database_input.get("Name")
-        name = name or generate_default_name(request.stack_name, request.logical_resource_id)
+        name = name or self.default_name(request)
         database_input["Name"] = name
         params = api_params(
             glue, "CreateDatabase", {**model, "DatabaseInput": database_input}, ("DatabaseName",)
@@ -122,11 +134,8 @@ class GlueDatabaseProvider(ResourceProvider[dict]):
         _ignore_missing(request.aws_client_factory.glue.delete_database, Name=model["DatabaseName"])
         return _success(model, request)
 
-    def read(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        return _success(request.desired_state, request)
 
-
-class GlueConnectionProvider(ResourceProvider[dict]):
+class GlueConnectionProvider(_Provider):
     TYPE = "AWS::Glue::Connection"
     SCHEMA = _schema("Id", ["CatalogId"], ["Id"])
 
@@ -134,9 +143,7 @@ class GlueConnectionProvider(ResourceProvider[dict]):
         model = copy.deepcopy(request.desired_state)
         glue = request.aws_client_factory.glue
         connection_input = dict(model.get("ConnectionInput") or {})
-        connection_input.setdefault(
-            "Name", generate_default_name(request.stack_name, request.logical_resource_id)
-        )
+        connection_input.setdefault("Name", self.default_name(request))
         params = api_params(
             glue, "CreateConnection", {**model, "ConnectionInput": connection_input}
         )
@@ -162,9 +169,6 @@ class GlueConnectionProvider(ResourceProvider[dict]):
         )
         return _success(model, request)
 
-    def read(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        return _success(request.desired_state, request)
-
 
 def _crawler_params(glue, operation: str, model: dict) -> dict:
     properties = dict(model)
@@ -175,16 +179,14 @@ def _crawler_params(glue, operation: str, model: dict) -> dict:
     return params
 
 
-class GlueCrawlerProvider(ResourceProvider[dict]):
+class GlueCrawlerProvider(_Provider):
     TYPE = "AWS::Glue::Crawler"
     SCHEMA = _schema("Name", ["Name"])
 
     def create(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
         model = copy.deepcopy(request.desired_state)
         glue = request.aws_client_factory.glue
-        model.setdefault(
-            "Name", generate_default_name(request.stack_name, request.logical_resource_id)
-        )
+        model.setdefault("Name", self.default_name(request))
         glue.create_crawler(**_crawler_params(glue, "CreateCrawler", model))
         return _success(model, request)
 
@@ -200,20 +202,15 @@ class GlueCrawlerProvider(ResourceProvider[dict]):
         _ignore_missing(request.aws_client_factory.glue.delete_crawler, Name=model["Name"])
         return _success(model, request)
 
-    def read(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        return _success(request.desired_state, request)
 
-
-class GlueJobProvider(ResourceProvider[dict]):
+class GlueJobProvider(_Provider):
     TYPE = "AWS::Glue::Job"
     SCHEMA = _schema("Name", ["Name"])
 
     def create(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
         model = copy.deepcopy(request.desired_state)
         glue = request.aws_client_factory.glue
-        model.setdefault(
-            "Name", generate_default_name(request.stack_name, request.logical_resource_id)
-        )
+        model.setdefault("Name", self.default_name(request))
         glue.create_job(**api_params(glue, "CreateJob", model))
         return _success(model, request)
 
@@ -237,11 +234,8 @@ class GlueJobProvider(ResourceProvider[dict]):
         _ignore_missing(request.aws_client_factory.glue.delete_job, JobName=model["Name"])
         return _success(model, request)
 
-    def read(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        return _success(request.desired_state, request)
 
-
-class GlueSecurityConfigurationProvider(ResourceProvider[dict]):
+class GlueSecurityConfigurationProvider(_Provider):
     TYPE = "AWS::Glue::SecurityConfiguration"
     # The API has no update: every property is create-only, a change replaces it.
     SCHEMA = _schema("Name", ["Name", "EncryptionConfiguration"])
@@ -249,9 +243,7 @@ class GlueSecurityConfigurationProvider(ResourceProvider[dict]):
     def create(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
         model = copy.deepcopy(request.desired_state)
         glue = request.aws_client_factory.glue
-        model.setdefault(
-            "Name", generate_default_name(request.stack_name, request.logical_resource_id)
-        )
+        model.setdefault("Name", self.default_name(request))
         properties = copy.deepcopy(model)
         encryption = properties.get("EncryptionConfiguration") or {}
         if "S3Encryptions" in encryption:  # the template's plural is the API's S3Encryption
@@ -268,23 +260,18 @@ class GlueSecurityConfigurationProvider(ResourceProvider[dict]):
         )
         return _success(model, request)
 
-    def read(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        return _success(request.desired_state, request)
-
 
 # --- CodeBuild --------------------------------------------------------------------------
 
 
-class CodeBuildProjectProvider(ResourceProvider[dict]):
+class CodeBuildProjectProvider(_Provider):
     TYPE = "AWS::CodeBuild::Project"
     SCHEMA = _schema("Name", ["Name"], ["Arn"])
 
     def create(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
         model = copy.deepcopy(request.desired_state)
         codebuild = request.aws_client_factory.codebuild
-        model.setdefault(
-            "Name", generate_default_name(request.stack_name, request.logical_resource_id)
-        )
+        model.setdefault("Name", self.default_name(request))
         params = api_params(codebuild, "CreateProject", model, ("Arn",))
         params.setdefault("artifacts", {"type": "NO_ARTIFACTS"})
         project = codebuild.create_project(**params)["project"]
@@ -304,9 +291,6 @@ class CodeBuildProjectProvider(ResourceProvider[dict]):
         model = request.desired_state
         _ignore_missing(request.aws_client_factory.codebuild.delete_project, name=model["Name"])
         return _success(model, request)
-
-    def read(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        return _success(request.desired_state, request)
 
 
 # --- plugins (entry points in localstack/pyproject.toml) ----------------------------------
