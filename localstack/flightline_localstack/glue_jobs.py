@@ -190,6 +190,9 @@ def _execute(record, fake_run, command: dict, arguments: dict, timeout_minutes: 
     env["TMPDIR"] = str(workdir)
     argv = argv_for(script, record.job_name, record.run_id, arguments)
     stderr_tail: deque[str] = deque(maxlen=200)
+    if record.stop_requested:
+        _finish(record, fake_run, "STOPPED", "Job run stopped by BatchStopJobRun")
+        return
     with record.log_path.open("a", buffering=1) as log:
         log.write(f"[flightline] {' '.join(argv)}\n")
         process = subprocess.Popen(
@@ -203,7 +206,11 @@ def _execute(record, fake_run, command: dict, arguments: dict, timeout_minutes: 
             errors="replace",
             start_new_session=True,
         )
-        record.process = process
+        with _lock:
+            record.process = process
+            stop_now = record.stop_requested
+        if stop_now:  # stopped between the check above and the spawn
+            threading.Thread(target=_kill, args=(process,), daemon=True).start()
         timer = threading.Timer(timeout_minutes * 60, _on_timeout, args=(record, process))
         timer.daemon = True
         timer.start()
@@ -245,8 +252,12 @@ def _kill(process: subprocess.Popen) -> None:
 
 def stop(run_id: str) -> bool:
     record = RUNS.get(run_id)
-    if record is None or record.process is None or record.completed_on is not None:
+    if record is None or record.completed_on is not None:
         return False
-    record.stop_requested = True
-    threading.Thread(target=_kill, args=(record.process,), daemon=True).start()
+    with _lock:
+        record.stop_requested = True
+        process = record.process
+    # A run still fetching its script has no process yet: it sees stop_requested and stops.
+    if process is not None:
+        threading.Thread(target=_kill, args=(process,), daemon=True).start()
     return True
