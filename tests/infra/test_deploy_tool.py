@@ -92,6 +92,25 @@ def write_env(directory: Path, name: str, body: dict) -> None:
     (directory / f"{name}.json").write_text(json.dumps(body))
 
 
+def test_env_file_values_may_come_from_the_environment(tmp_path: Path, monkeypatch) -> None:
+    write_env(
+        tmp_path / "p",
+        "t",
+        {
+            "stacks": ["storage"],
+            "parameters": {
+                "EnvName": "t",
+                "PostgresPort": {"env": "FLIGHTLINE_PG_PORT", "default": "54329"},
+                "Unset": {"env": "FLIGHTLINE_TEST_UNSET_VARIABLE", "default": "fallback"},
+            },
+        },
+    )
+    monkeypatch.setenv("FLIGHTLINE_PG_PORT", "54400")
+    monkeypatch.delenv("FLIGHTLINE_TEST_UNSET_VARIABLE", raising=False)
+    env = config.load_env("t", tmp_path / "p", root=tmp_path)
+    assert env.parameters == {"EnvName": "t", "PostgresPort": "54400", "Unset": "fallback"}
+
+
 def test_env_file_values_may_come_from_a_local_file(tmp_path: Path) -> None:
     (tmp_path / "secret.txt").write_text("s3cr3t\n")
     write_env(

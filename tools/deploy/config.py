@@ -7,13 +7,16 @@
   "parameters": {"EnvName": "dev", ...}        (one map for all stacks; each stack gets the
 }                                               keys its template declares)
 ```
-A parameter value is a string, or `{"file": "<repo-relative path>", "default": "..."}` for a
-value read from a local file when it exists (the local PostgreSQL password).
+A parameter value is a string, `{"file": "<repo-relative path>", "default": "..."}` for a
+value read from a local file when it exists (the local PostgreSQL password), or
+`{"env": "NAME", "default": "..."}` for a value from the environment (the local PostgreSQL
+port, FLIGHTLINE_PG_PORT, as tools/localpg.py reads it).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +62,11 @@ def _resolve(key: str, value: Any, root: Path) -> str:
         if path.is_file():
             return path.read_text(encoding="utf-8").strip()
         return str(value.get("default", ""))
-    raise ConfigError(f"parameter {key}: expected a string or {{'file': ...}}, got {value!r}")
+    if isinstance(value, dict) and "env" in value:
+        return os.environ.get(value["env"]) or str(value.get("default", ""))
+    raise ConfigError(
+        f"parameter {key}: expected a string, {{'file': ...}} or {{'env': ...}}, got {value!r}"
+    )
 
 
 def load_env(env: str, parameter_dir: Path = PARAMETER_DIR, root: Path = REPO_ROOT) -> EnvConfig:
