@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tools import localpg
 from tools.deploy.config import load_env
 
 from .helpers import (
@@ -128,7 +129,9 @@ def test_warehouse_secret_points_the_job_at_the_local_postgres(deployment: Deplo
         deployment.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
     )
     assert value["engine"] == "postgres"
-    assert (value["host"], value["port"], value["dbname"]) == ("127.0.0.1", 54329, "flightline")
+    # the port the project's own cluster listens on (FLIGHTLINE_PG_PORT, default 54329)
+    expected = ("127.0.0.1", localpg.PORT, "flightline")
+    assert (value["host"], value["port"], value["dbname"]) == expected
 
 
 def test_topic_is_encrypted_and_state_machine_is_fully_substituted(deployment: Deployment) -> None:
