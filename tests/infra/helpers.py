@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,10 @@ import pytest
 from tools.deploy.cli import deploy_env
 from tools.deploy.config import EnvConfig, load_env
 from tools.deploy.stacks import StackResult
+from tools.e2e_follow import history
+from tools.e2e_follow import list_executions as executions
+
+__all__ = ["executions", "history"]  # re-exported for the tests: one paging implementation
 
 WAIT_SECONDS = 60  # upper bound for asynchronous delivery; never asserted as a duration
 CSV = b"Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay\nDL,11433,13303,-3,1\n"
@@ -31,6 +36,18 @@ def deploy(
     config: EnvConfig, client: Callable[[str], Any], log: Callable[[str], None]
 ) -> list[StackResult]:
     return deploy_env(config, client, poll_seconds=0.2, log=log)
+
+
+@contextlib.contextmanager
+def deployed(prefix: str, client: Callable[[str], Any], **overrides: str) -> Iterator[Deployment]:
+    """A throwaway environment deployed for the duration of the block, then torn down."""
+    config = throwaway_env(prefix, **overrides)
+    logs: list[str] = []
+    results = deploy(config, client, logs.append)
+    try:
+        yield Deployment(config.env, results, client, logs, config)
+    finally:
+        teardown(client, config.env, results)
 
 
 @dataclasses.dataclass
@@ -98,14 +115,6 @@ def wait_for(condition: Callable[[], Any], what: str, seconds: float = WAIT_SECO
             return value
         time.sleep(0.3)
     pytest.fail(f"gave up waiting for {what}")
-
-
-def executions(sfn: Any, arn: str) -> list[dict[str, Any]]:
-    return sfn.list_executions(stateMachineArn=arn)["executions"]
-
-
-def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    return sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
 
 
 def entered(events: list[dict[str, Any]]) -> list[str]:

@@ -21,13 +21,12 @@ from .helpers import (
     CSV,
     Deployment,
     deploy,
+    deployed,
     entered,
     execution_input_key,
     executions,
     history,
     state_output,
-    teardown,
-    throwaway_env,
     wait_for,
 )
 
@@ -36,11 +35,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def deployment(localstack_client: Callable[..., Any]) -> Iterator[Deployment]:
-    config = throwaway_env("it")
-    logs: list[str] = []
-    first = deploy(config, localstack_client, logs.append)
-    yield Deployment(config.env, first, localstack_client, logs, config)
-    teardown(localstack_client, config.env, first)
+    with deployed("it", localstack_client) as deployment:
+        yield deployment
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from tools.deploy import smoke
 from tools.deploy.config import load_env
 
-from .helpers import Deployment, deploy, teardown, throwaway_env
+from .helpers import Deployment, deployed
 
 # --- fast: what smoke relies on ------------------------------------------------------------
 
@@ -211,11 +211,8 @@ def test_an_unknown_environment_is_a_clear_error(capsys: pytest.CaptureFixture[s
 
 @pytest.fixture(scope="module")
 def deployment(localstack_client: Callable[..., Any]) -> Iterator[Deployment]:
-    config = throwaway_env("sm")
-    logs: list[str] = []
-    first = deploy(config, localstack_client, logs.append)
-    yield Deployment(config.env, first, localstack_client, logs, config)
-    teardown(localstack_client, config.env, first)
+    with deployed("sm", localstack_client) as deployment:
+        yield deployment
 
 
 def run_smoke(deployment: Deployment) -> tuple[int, list[str], list[str]]:
