@@ -244,7 +244,7 @@ def test_alarm_watches_failed_executions(templates: dict[str, dict[str, Any]]) -
     assert failed["AlarmActions"] == [{"Ref": "NoticeTopic"}]
 
 
-def test_ci_role_trusts_only_this_repository_main_and_its_environment(
+def test_ci_role_trusts_only_jobs_of_this_repository_environment(
     templates: dict[str, dict[str, Any]],
 ) -> None:
     role = templates["ci-deploy-role"]["Resources"]["DeployRole"]["Properties"]
@@ -255,13 +255,11 @@ def test_ci_role_trusts_only_this_repository_main_and_its_environment(
     assert condition["StringEquals"]["token.actions.githubusercontent.com:aud"] == (
         "sts.amazonaws.com"
     )
-    subjects = [
-        s["Fn::Sub"] for s in condition["StringEquals"]["token.actions.githubusercontent.com:sub"]
-    ]
-    assert subjects == [
-        "repo:${GitHubRepository}:ref:refs/heads/main",
-        "repo:${GitHubRepository}:environment:${GitHubEnvironment}",
-    ]
+    # A job with `environment:` presents only the environment subject (GitHub's OIDC
+    # reference); trusting the branch subject too would let a job without the environment,
+    # and so without its reviewers, assume the role.
+    subject = condition["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert subject == {"Fn::Sub": "repo:${GitHubRepository}:environment:${GitHubEnvironment}"}
 
 
 def test_suppressions_carry_a_reason(templates: dict[str, dict[str, Any]]) -> None:
