@@ -5,6 +5,8 @@ how the deploy tool picks the role CloudFormation acts as."""
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,6 +16,7 @@ from botocore.stub import Stubber
 from tools.deploy.cli import EXECUTION_ROLE_OUTPUT, execution_role_arn
 from tools.deploy.config import ConfigError, load_env
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # The longest region names (14 characters, e.g. ap-southeast-2) and a 12-digit account.
 LONGEST_REGION = "ap-southeast-2"
 ACCOUNT = "123456789012"
@@ -160,3 +163,34 @@ def test_without_the_ci_stack_the_deploy_says_how_to_bootstrap() -> None:
         )
         with pytest.raises(ConfigError, match="make deploy ENV=dev STACKS=ci-deploy-role"):
             execution_role_arn(cfn, load_env("dev"), None)
+
+
+# --- the sandbox commands are the local ones with another endpoint ---------------------------
+
+
+def _make_dry_run(*args: str) -> list[str]:
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    command = result.stdout.replace("\\\n", " ").strip().splitlines()[-1]
+    return command.split()
+
+
+@pytest.mark.parametrize(
+    ("target", "module"),
+    [("deploy", "tools.deploy"), ("smoke", "tools.deploy.smoke"), ("e2e-aws", "tools.e2e_env")],
+)
+def test_sandbox_targets_run_the_tested_tools_with_only_the_endpoint_differing(
+    target: str, module: str
+) -> None:
+    # The LocalStack tests run these modules' functions (deploy_env, the smoke checks,
+    # e2e_env.run_day) against an endpoint; in a sandbox account the endpoint is AWS.
+    sandbox = _make_dry_run(target, "ENV=sandbox")
+    local = _make_dry_run(target, "ENV=sandbox", "ENDPOINT=http://127.0.0.1:4566")
+    assert sandbox[:3] == [".venv/bin/python", "-m", module]
+    assert sandbox == [w for w in local if w not in ("--endpoint-url", "http://127.0.0.1:4566")]
+    assert "--endpoint-url" in local

@@ -131,6 +131,7 @@ def test_artifacts_are_uploaded_under_content_hashed_keys(deployment: Deployment
         ("glue", "flightline_glue.zip"),
         ("stepfunctions", "pipeline.asl.json"),
         ("dbt", "dbt_project.zip"),
+        ("dbt-wheels", "wheelhouse.zip"),
     ]:
         assert any(k.startswith(f"artifacts/{kind}/") and k.endswith(f"/{name}") for k in keys)
 

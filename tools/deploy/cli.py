@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.deploy import artifacts as artifacts_mod
+from tools.deploy import wheelhouse
 from tools.deploy.config import (
     CI_STACK,
     REPO_ROOT,
@@ -98,7 +99,7 @@ def deploy_env(
     # The CI role stack is the administrator's, created with the caller's own credentials;
     # every workload stack is created by the CloudFormation execution role it holds.
     admin = StackDeployer(cfn, log=log, poll_seconds=poll_seconds, tags=tags)
-    built = artifacts_mod.build_all(root)
+    built = [*artifacts_mod.build_all(root), wheelhouse.wheelhouse(root)]
     parameters = dict(config.parameters)
     parameters.update({artifact.parameter: artifact.key for artifact in built})
     results: list[StackResult] = []

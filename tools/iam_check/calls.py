@@ -119,6 +119,7 @@ GLUE_CRAWLER = [
 # The dbt CodeBuild project (buildspec in orchestration.yaml; dbt-redshift IAM auth).
 DBT_BUILD = [
     Call("s3:GetObject", "{artifacts}/artifacts/dbt/x/dbt_project.zip", "source bundle"),
+    Call("s3:GetObject", "{artifacts}/artifacts/dbt-wheels/x/wheelhouse.zip", "wheelhouse"),
     Call("kms:Decrypt", "{data_key}", "encrypted artifacts and logs"),
     Call("logs:CreateLogStream", "{dbt_log_group}", "build logs"),
     Call("logs:PutLogEvents", "{dbt_log_group}", "build logs"),
