@@ -59,6 +59,13 @@ def test_every_principal_can_do_its_job_on_the_templates() -> None:
     assert {"glue:GetJobRun", "codebuild:BatchGetBuilds", "events:PutRule"} <= machine
 
 
+@pytest.mark.parametrize("env", ["prod", "local"])
+def test_the_other_environments_pass_too(env: str) -> None:
+    # prod: other sizes; local: the postgres warehouse (no namespace, workgroup or COPY role).
+    reports = check.run_check(load_env(env))
+    assert [r.label for r in reports if r.failures] == []
+
+
 def test_removing_one_needed_permission_fails_the_check(templates_copy: Path) -> None:
     _edit(
         templates_copy / "ci-deploy-role.yaml",

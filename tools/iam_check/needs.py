@@ -278,7 +278,8 @@ class MissingSchema(KeyError):
 
 def execution_role_requests(stacks: dict[str, Stack], data: dict[str, Any]) -> list[Request]:
     values = names(stacks)
-    values["namespace"] = stacks["warehouse"].resources["Namespace"].arn
+    namespace = stacks["warehouse"].resources.get("Namespace")  # absent for postgres (local)
+    values["namespace"] = namespace.arn if namespace else ""
     values["dlq"] = stacks["orchestration"].resources["TriggerDeadLetterQueue"].arn
     tags = _tags(stacks)
     requests: dict[tuple[str, str], Request] = {}
