@@ -37,15 +37,15 @@ check-java:
 	@command -v java >/dev/null || { echo "error: Java not found: Spark 3.5 needs a JRE 17 (Debian/Ubuntu: apt-get install -y default-jre-headless)" >&2; exit 1; }
 
 .PHONY: test
-test: venv check-java ## Run the whole test suite (starts the local services it needs)
+test: venv check-java $(IAM_SIMULATE_STAMP) ## Run the whole test suite (starts the local services it needs)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: test-fast
-test-fast: venv check-java ## Run the tests not marked slow
+test-fast: venv check-java $(IAM_SIMULATE_STAMP) ## Run the tests not marked slow
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: venv lint-python $(LINT_TARGETS) ## Run every linter (ruff, sqlfluff, cfn-lint, checkov, ASL, actionlint)
+lint: venv lint-python $(LINT_TARGETS) ## Run every linter (ruff, sqlfluff, cfn-lint, checkov, ASL, actionlint, IAM check)
 
 .PHONY: lint-python
 lint-python: venv

@@ -5,11 +5,15 @@
 #   make deploy ENV=dev STACKS=ci-deploy-role    once per account/env, by an administrator
 #   make deploy-local                            start LocalStack, deploy ENV=local to it
 #   make smoke ENV=dev [ENDPOINT=http://...]     read-only checks of a deployed environment
+#   make e2e-aws ENV=sandbox                     one sample day through a deployed env, followed
+# The workload stacks are created by the CI role stack's CloudFormation execution role (the
+# deploy tool reads its ARN from that stack); CFN_ROLE_ARN=... names another one.
 
 ENV ?= dev
 ENDPOINT ?=
 REGION ?=
 STACKS ?=
+CFN_ROLE_ARN ?=
 LOCALSTACK_ENDPOINT ?= http://127.0.0.1:4566
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -39,11 +43,17 @@ lint-cfn: venv $(CHECKOV_STAMP) ## Lint the templates (cfn-lint, checkov) and va
 .PHONY: deploy
 deploy: venv ## Deploy the stacks: make deploy ENV=dev [ENDPOINT=http://127.0.0.1:4566] [REGION=...] [STACKS=a,b]
 	$(PY) -m tools.deploy --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
-	  $(if $(REGION),--region $(REGION)) $(if $(STACKS),--stacks $(STACKS))
+	  $(if $(REGION),--region $(REGION)) $(if $(STACKS),--stacks $(STACKS)) \
+	  $(if $(CFN_ROLE_ARN),--cfn-role-arn $(CFN_ROLE_ARN))
 
 .PHONY: smoke
 smoke: venv ## Read-only checks of a deployed env: make smoke ENV=dev [ENDPOINT=http://127.0.0.1:4566] [REGION=...]
 	$(PY) -m tools.deploy.smoke --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
+	  $(if $(REGION),--region $(REGION))
+
+.PHONY: e2e-aws
+e2e-aws: venv ## Upload a sample day to a deployed env and follow it: make e2e-aws ENV=sandbox [REGION=...] [ENDPOINT=...]
+	$(PY) -m tools.e2e_env --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
 	  $(if $(REGION),--region $(REGION))
 
 .PHONY: deploy-local

@@ -32,7 +32,7 @@ test-ci: venv ## Check the workflows: called make targets exist, pins, permissio
 
 # The suite split the way the pull-request workflow runs it; together they are `make test`.
 .PHONY: test-unit
-test-unit: venv check-java ## Run the tests that need no local service (Python, Spark local[*])
+test-unit: venv check-java $(IAM_SIMULATE_STAMP) ## Run the tests that need no local service (Python, Spark local[*])
 	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
 .PHONY: test-integration

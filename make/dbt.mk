@@ -36,3 +36,7 @@ lint-sql: venv pg-up ## Lint the dbt models and tests with sqlfluff (dbt templat
 	eval "$$($(PY) -m tools.localpg env)" && cd $(DBT_DIR) && ../$(VENV)/bin/sqlfluff lint .
 
 LINT_TARGETS += lint-sql
+
+.PHONY: dbt-lock
+dbt-lock: venv ## Rewrite requirements-dbt.lock (the dbt build's hash-locked wheels) after a dbt pin change
+	$(PY) -m tools.deploy.wheelhouse lock

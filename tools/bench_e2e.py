@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     with psycopg.connect(admin.url, autocommit=True) as conn:
         conn.execute(f'create database "{db}"')
     base = load_env("local")
-    env = f"bench{uuid.uuid4().hex[:6]}"
+    env = f"b{uuid.uuid4().hex[:6]}"  # EnvName allows 7 characters
     overrides = {"EnvName": env, "DatabaseName": db, "PostgresPassword": pg.password}
     config = dataclasses.replace(base, env=env, parameters={**base.parameters, **overrides})
     client, _ = make_session(config.region or "us-east-1", args.endpoint_url)

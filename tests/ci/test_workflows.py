@@ -427,6 +427,16 @@ def test_deploy_jobs_assume_the_role_and_deploy_their_environment() -> None:
         assert all("run" not in s for s in steps[:index])
 
 
+def test_deployments_queue_per_environment() -> None:
+    # One group per environment: a prod run waiting for its reviewers must not hold up the
+    # dev deploys of later merges; a run in progress is never cancelled mid-update.
+    workflow = _load(DEPLOY_WORKFLOW)
+    assert "concurrency" not in workflow
+    for env in ("dev", "prod"):
+        concurrency = workflow["jobs"][f"deploy-{env}"]["concurrency"]
+        assert concurrency == {"group": f"deploy-{env}", "cancel-in-progress": False}
+
+
 def test_prod_waits_for_dev() -> None:
     prod = _load(DEPLOY_WORKFLOW)["jobs"]["deploy-prod"]
     assert prod["needs"] == "deploy-dev"

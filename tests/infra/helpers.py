@@ -25,8 +25,9 @@ CSV = b"Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay\nDL,11433,13303,
 
 
 def throwaway_env(prefix: str, **overrides: str) -> EnvConfig:
-    """cloudformation/parameters/local.json with a unique EnvName (so unique names)."""
-    env = f"{prefix}{uuid.uuid4().hex[:8]}"
+    """cloudformation/parameters/local.json with a unique EnvName (so unique names), as
+    long as the templates allow (7 characters: the bucket names stay within 63)."""
+    env = f"{prefix}{uuid.uuid4().hex}"[:7]
     base = load_env("local")
     parameters = {**base.parameters, **overrides, "EnvName": env}
     return dataclasses.replace(base, env=env, parameters=parameters)

@@ -76,6 +76,37 @@ def test_every_stack_of_the_environment_is_created(deployment: Deployment) -> No
     assert any("CREATE_COMPLETE" in line and "LandingBucket" in line for line in deployment.logs)
 
 
+def test_workload_stacks_are_created_by_the_execution_role(deployment: Deployment) -> None:
+    # The CI role stack first (it holds the workload roles' permissions boundary), with the
+    # caller's credentials; every other stack through the execution role it outputs, as CI
+    # deploys in AWS.
+    ci_stack = f"flightline-{deployment.env}-ci-deploy-role"
+    assert deployment.first[0].stack == ci_stack
+    role = deployment.outputs("ci-deploy-role")["CloudFormationExecutionRoleArn"]
+    assert role.endswith(f":role/flightline-ci/flightline-ci-{deployment.env}-cfn-exec")
+    # LocalStack 2026.3.0 does not report a change set's RoleARN on the stack; the tool says
+    # which role it hands over, once, before the first workload stack.
+    handed = [line for line in deployment.logs if "workload stacks are created by" in line]
+    assert handed == [f"workload stacks are created by {role}"]
+    first_workload = deployment.logs.index(handed[0])
+    assert not any(f"{ci_stack}:" in line for line in deployment.logs[first_workload:])
+
+
+def test_workload_roles_carry_the_permissions_boundary(deployment: Deployment) -> None:
+    iam = deployment.client("iam")
+    boundary = deployment.outputs("ci-deploy-role")["WorkloadBoundaryArn"]
+    roles = [
+        r
+        for page in iam.get_paginator("list_roles").paginate()
+        for r in page["Roles"]
+        if r["RoleName"].startswith(f"flightline-{deployment.env}-")
+    ]
+    assert len(roles) >= 5
+    for role in roles:
+        described = iam.get_role(RoleName=role["RoleName"])["Role"]
+        assert described["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+
+
 def test_redeploy_without_changes_executes_no_change_set(deployment: Deployment) -> None:
     cfn = deployment.client("cloudformation")
     before = {
@@ -100,6 +131,7 @@ def test_artifacts_are_uploaded_under_content_hashed_keys(deployment: Deployment
         ("glue", "flightline_glue.zip"),
         ("stepfunctions", "pipeline.asl.json"),
         ("dbt", "dbt_project.zip"),
+        ("dbt-wheels", "wheelhouse.zip"),
     ]:
         assert any(k.startswith(f"artifacts/{kind}/") and k.endswith(f"/{name}") for k in keys)
 

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from tools import localpg
+from tools.e2e_env import run_day
 
 from .helpers import WAIT_SECONDS, Deployment, entered, executions, history, wait_for
 
@@ -93,3 +94,22 @@ def test_a_daily_upload_is_loaded_transformed_and_announced(
         ).fetchone()
         assert facts == (expected["valid_rows"],)
     sqs.delete_queue(QueueUrl=queue)
+
+
+def test_the_sandbox_e2e_command_follows_a_day_through_the_deployed_env(
+    deployed_pipeline: Deployment, pipeline_database: localpg.ConnInfo
+) -> None:
+    # `make e2e-aws ENV=sandbox` is this function with AWS as the endpoint: same stack
+    # outputs, same upload, same follower (tools/e2e_follow.py).
+    lines: list[str] = []
+    day = "2024-01-02"
+    assert run_day(deployed_pipeline.client, deployed_pipeline.config, day, out=lines.append) == 0
+    assert (
+        f"uploaded s3://{deployed_pipeline.landing}/daily_flights/date={day}/flights.csv" in lines
+    )
+    assert any(line.strip().startswith(f"{day}  => SUCCEEDED") for line in lines), lines
+    with psycopg.connect(pipeline_database.url) as conn:
+        (count,) = conn.execute(
+            "select count(*) from staging.flights where flight_date = %s", (day,)
+        ).fetchone()
+    assert count > 0

@@ -14,7 +14,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.deploy import artifacts as artifacts_mod
+from tools.deploy import wheelhouse
 from tools.deploy.config import (
+    CI_STACK,
     REPO_ROOT,
     STACK_ORDER,
     TEMPLATE_DIR,
@@ -49,6 +51,31 @@ def make_session(region: str | None, endpoint_url: str | None) -> tuple[Callable
     return client, session.region_name
 
 
+EXECUTION_ROLE_OUTPUT = "CloudFormationExecutionRoleArn"
+
+
+def execution_role_arn(cfn: Any, config: EnvConfig, given: str | None) -> str:
+    """The role CloudFormation creates the workload stacks with: the given ARN, else the CI
+    role stack's output. Never the caller's own permissions: that is the path CI takes, so a
+    missing permission fails every deploy the same way (cloudformation/README.md)."""
+    if given:
+        return given
+    name = config.stack_name(CI_STACK)
+    try:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    except cfn.exceptions.ClientError as error:
+        if "does not exist" not in str(error):
+            raise
+        raise ConfigError(
+            f"no stack {name}: an administrator deploys it once per account and env "
+            f"(make deploy ENV={config.env} STACKS={CI_STACK}); or pass --cfn-role-arn"
+        ) from error
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    if EXECUTION_ROLE_OUTPUT not in outputs:
+        raise ConfigError(f"{name} has no {EXECUTION_ROLE_OUTPUT} output: redeploy it")
+    return outputs[EXECUTION_ROLE_OUTPUT]
+
+
 def deploy_env(
     config: EnvConfig,
     client: Callable[[str], Any],
@@ -68,23 +95,33 @@ def deploy_env(
         raise ConfigError(f"unknown stacks {unknown} (known: {', '.join(STACK_ORDER)})")
     selected = list(config.stacks) if stacks is None else [s for s in STACK_ORDER if s in stacks]
     cfn = client("cloudformation")
-    deployer = StackDeployer(
-        cfn,
-        log=log,
-        poll_seconds=poll_seconds,
-        role_arn=role_arn,
-        tags={"project": config.project, "env": config.env},
-    )
-    built = artifacts_mod.build_all(root)
+    tags = {"project": config.project, "env": config.env}
+    # The CI role stack is the administrator's, created with the caller's own credentials;
+    # every workload stack is created by the CloudFormation execution role it holds.
+    admin = StackDeployer(cfn, log=log, poll_seconds=poll_seconds, tags=tags)
+    built = [*artifacts_mod.build_all(root), wheelhouse.wheelhouse(root)]
     parameters = dict(config.parameters)
     parameters.update({artifact.parameter: artifact.key for artifact in built})
     results: list[StackResult] = []
-    # storage first even when not selected: the artifacts bucket must exist for the others.
-    order = ["storage"] + [s for s in selected if s != "storage"]
-    for stack in order:
+    # storage first even when not selected (the artifacts bucket must exist for the others),
+    # after the CI stack when that is selected (it holds the workload roles' boundary).
+    ci = [s for s in selected if s == CI_STACK]
+    workload = ["storage"] + [s for s in selected if s not in (CI_STACK, "storage")]
+    if ci == selected:
+        workload = []  # the administrator's bootstrap: the CI stack alone
+    deployer: StackDeployer | None = None
+    for stack in ci + workload:
+        if stack != CI_STACK and deployer is None:
+            role = execution_role_arn(cfn, config, role_arn)
+            log(f"workload stacks are created by {role}")
+            deployer = StackDeployer(
+                cfn, log=log, poll_seconds=poll_seconds, role_arn=role, tags=tags
+            )
         template = (template_dir / f"{stack}.yaml").read_text(encoding="utf-8")
         started = time.monotonic()
-        result = deployer.deploy(config.stack_name(stack), template, parameters)
+        result = (admin if stack == CI_STACK else deployer).deploy(  # type: ignore[union-attr]
+            config.stack_name(stack), template, parameters
+        )
         log(f"{result.stack}: {result.action} in {time.monotonic() - started:.1f}s")
         results.append(result)
         if stack == "storage":
@@ -100,7 +137,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--region", help="default: the env file's region, then AWS config")
     parser.add_argument("--stacks", help="comma-separated subset (storage always runs)")
     parser.add_argument(
-        "--cfn-role-arn", help="CloudFormation execution role (ci-deploy-role stack output)"
+        "--cfn-role-arn",
+        help="CloudFormation execution role for the workload stacks "
+        f"(default: the {CI_STACK} stack's {EXECUTION_ROLE_OUTPUT} output)",
     )
     parser.add_argument("--poll-seconds", type=float, default=None)
     return parser.parse_args(argv)

@@ -25,8 +25,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO_ROOT / "cloudformation"
 PARAMETER_DIR = TEMPLATE_DIR / "parameters"
 
-# Dependency order: each stack imports only exports of stacks before it.
-STACK_ORDER = ("storage", "network", "warehouse", "glue", "orchestration", "ci-deploy-role")
+# Dependency order: each stack imports only exports of stacks before it. ci-deploy-role
+# comes first: it holds the permissions boundary every workload role is created with (an
+# administrator deploys it once per account and env; CI never deploys it).
+CI_STACK = "ci-deploy-role"
+STACK_ORDER = (CI_STACK, "storage", "network", "warehouse", "glue", "orchestration")
 
 
 class ConfigError(ValueError):
@@ -82,8 +85,10 @@ def load_env(env: str, parameter_dir: Path = PARAMETER_DIR, root: Path = REPO_RO
     unknown = [s for s in stacks if s not in STACK_ORDER]
     if unknown:
         raise ConfigError(f"{path}: unknown stacks {unknown} (known: {list(STACK_ORDER)})")
-    if stacks[:1] != ("storage",):
-        raise ConfigError(f"{path}: 'storage' must come first (it holds the artifacts bucket)")
+    if [s for s in stacks if s != CI_STACK][:1] != ["storage"]:
+        raise ConfigError(
+            f"{path}: 'storage' must come first after {CI_STACK} (it holds the artifacts bucket)"
+        )
     if list(stacks) != sorted(stacks, key=STACK_ORDER.index):
         raise ConfigError(f"{path}: stacks must follow the dependency order {list(STACK_ORDER)}")
     raw = data.get("parameters", {})

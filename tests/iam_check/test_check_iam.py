@@ -1,0 +1,157 @@
+"""The offline IAM check (tools/iam_check) on the real templates, and on copies with one
+thing broken: each break must fail the check, naming the principal and the request."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tools.deploy.config import TEMPLATE_DIR, load_env
+from tools.iam_check import check, needs
+from tools.iam_check.check import PrincipalReport
+
+pytestmark = pytest.mark.slow
+
+
+def _run(template_dir: Path | None = None) -> dict[str, PrincipalReport]:
+    reports = check.run_check(load_env("dev"), template_dir=template_dir)
+    return {r.logical_id: r for r in reports}
+
+
+def _failing(report: PrincipalReport) -> list[tuple[str, str]]:
+    return [(r.action, r.resource) for r in report.failures]
+
+
+@pytest.fixture
+def templates_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "cloudformation"
+    shutil.copytree(TEMPLATE_DIR, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not unique in {path.name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_every_principal_can_do_its_job_on_the_templates() -> None:
+    reports = _run()
+    assert set(reports) == {*check.PRINCIPALS, "PermissionsBoundary"}
+    for report in reports.values():
+        assert report.rows, f"{report.label}: nothing checked"
+        assert not report.failures, check.format_report(report)
+    # The findings the check exists for: the topic's and alarms' tag calls, the managed
+    # admin password's secret and key grant, the state machine's .sync polling.
+    execution = {(r.action, r.result) for r in reports["CloudFormationExecutionRole"].rows}
+    for action in (
+        "sns:TagResource",
+        "cloudwatch:TagResource",
+        "secretsmanager:CreateSecret",
+        "kms:CreateGrant",
+    ):
+        assert (action, "OK") in execution, action
+    deploy = {(r.action, r.result) for r in reports["DeployRole"].rows}
+    assert ("cloudformation:DeleteStack", "OK") in deploy
+    machine = {r.action for r in reports["StateMachineRole"].rows if r.result == "OK"}
+    assert {"glue:GetJobRun", "codebuild:BatchGetBuilds", "events:PutRule"} <= machine
+
+
+@pytest.mark.parametrize("env", ["prod", "local"])
+def test_the_other_environments_pass_too(env: str) -> None:
+    # prod: other sizes; local: the postgres warehouse (no namespace, workgroup or COPY role).
+    reports = check.run_check(load_env(env))
+    assert [r.label for r in reports if r.failures] == []
+
+
+def test_removing_one_needed_permission_fails_the_check(templates_copy: Path) -> None:
+    _edit(
+        templates_copy / "ci-deploy-role.yaml",
+        "                  - sns:TagResource\n                  - sns:UntagResource\n",
+        "                  - sns:UntagResource\n",
+    )
+    reports = _run(templates_copy)
+    failing = _failing(reports["CloudFormationExecutionRole"])
+    assert failing == [
+        ("sns:TagResource", "arn:aws:sns:us-east-1:123456789012:flightline-dev-notices")
+    ]
+    assert all(not r.failures for k, r in reports.items() if k != "CloudFormationExecutionRole")
+
+
+def test_a_state_machine_integration_without_its_sync_permission_fails(
+    templates_copy: Path,
+) -> None:
+    _edit(templates_copy / "orchestration.yaml", "              - glue:GetJobRuns\n", "")
+    failing = _failing(_run(templates_copy)["StateMachineRole"])
+    assert [action for action, _ in failing] == ["glue:GetJobRuns"]
+
+
+def test_an_action_on_every_resource_fails_where_an_arn_is_supported(
+    templates_copy: Path,
+) -> None:
+    _edit(
+        templates_copy / "network.yaml",
+        "              # DescribeLogGroups takes no resource ARN.\n"
+        "              - Effect: Allow\n"
+        "                Action: logs:DescribeLogGroups\n",
+        "              - Effect: Allow\n"
+        "                Action: [logs:DescribeLogGroups, logs:Put*]\n",
+    )
+    failing = _failing(_run(templates_copy)["FlowLogRole"])
+    assert failing == [("logs:Put*", "*")]
+
+
+def test_a_role_without_the_boundary_fails(templates_copy: Path) -> None:
+    path = templates_copy / "warehouse.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines(keepends=True) if "PermissionsBoundary:" in x)
+    path.write_text(text.replace(line, ""), encoding="utf-8")
+    failing = _failing(_run(templates_copy)["PermissionsBoundary"])
+    assert failing == [("PermissionsBoundary", "warehouse/CopyRole")]
+
+
+def test_roles_without_the_boundary_condition_fail_as_escalation(templates_copy: Path) -> None:
+    # The execution role may create roles only with the boundary attached; drop that
+    # condition and it could create any role under the project prefix.
+    _edit(
+        templates_copy / "ci-deploy-role.yaml",
+        "                Condition:\n"
+        "                  StringEquals:\n"
+        '                    "iam:PermissionsBoundary": !Ref WorkloadBoundary\n',
+        "",
+    )
+    failing = _failing(_run(templates_copy)["CloudFormationExecutionRole"])
+    assert ("iam:CreateRole", "arn:aws:iam::123456789012:role/flightline-dev-glue-JobRole-X") in (
+        failing
+    )
+    assert (
+        "iam:PutRolePolicy",
+        "arn:aws:iam::123456789012:role/flightline-dev-glue-JobRole-X",
+    ) in (failing)
+
+
+def test_the_deploy_role_cannot_change_the_ci_stack(templates_copy: Path) -> None:
+    _edit(
+        templates_copy / "ci-deploy-role.yaml",
+        "stack/${Project}-${EnvName}-storage/*",
+        "stack/${Project}-${EnvName}-*/*",
+    )
+    failing = _failing(_run(templates_copy)["DeployRole"])
+    assert {action for action, _ in failing} == {
+        "cloudformation:CreateChangeSet",
+        "cloudformation:ExecuteChangeSet",
+        "cloudformation:DeleteStack",
+    }
+
+
+def test_a_resource_type_without_handler_permissions_is_named(templates_copy: Path) -> None:
+    # Adding a resource type means vendoring its handler permissions first.
+    _edit(
+        templates_copy / "orchestration.yaml",
+        "  # --- trigger ----",
+        "  Locks:\n    Type: AWS::DynamoDB::Table\n    Properties: {}\n\n  # --- trigger ----",
+    )
+    with pytest.raises(needs.MissingSchema, match=r"AWS::DynamoDB::Table .*handler_permissions"):
+        _run(templates_copy)

@@ -1,0 +1,3 @@
+from tools.iam_check.cli import main
+
+raise SystemExit(main())

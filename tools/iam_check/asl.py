@@ -1,0 +1,106 @@
+"""What the state machine role needs, from the ASL's Task resources.
+
+Each service integration maps to the IAM permissions AWS documents for it (AWS Step Functions
+Developer Guide, "How Step Functions generates IAM policies for integrated services"; the
+`.sync` (Run a Job) pattern adds the polling and stop calls and, for CodeBuild, the managed
+EventBridge rule). An integration missing here fails the check: add its documented
+permissions first.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tools.iam_check.calls import Call
+
+TASK_PREFIX = "arn:aws:states:::"
+
+# integration -> calls; resources use the placeholders of needs.names().
+INTEGRATIONS: dict[str, list[Call]] = {
+    "sns:publish": [
+        Call("sns:Publish", "{topic}", "sns:publish"),
+        # The topic is SSE-KMS encrypted: publishers need the key (Amazon SNS Developer Guide,
+        # "Data encryption": key policy and publisher permissions).
+        Call("kms:GenerateDataKey", "{data_key}", "sns:publish to an encrypted topic"),
+        Call("kms:Decrypt", "{data_key}", "sns:publish to an encrypted topic"),
+    ],
+    "aws-sdk:glue:startCrawler": [Call("glue:StartCrawler", "{crawler}", "startCrawler")],
+    "aws-sdk:glue:getCrawler": [Call("glue:GetCrawler", "{crawler}", "getCrawler")],
+    "glue:startJobRun.sync": [
+        Call("glue:StartJobRun", "{job}", "startJobRun.sync"),
+        Call("glue:GetJobRun", "{job}", "startJobRun.sync polls"),
+        Call("glue:GetJobRuns", "{job}", "startJobRun.sync polls"),
+        Call("glue:BatchStopJobRun", "{job}", "startJobRun.sync stops on abort"),
+    ],
+    "aws-sdk:s3:getObject": [
+        Call("s3:GetObject", "{landing}/runs/date=2024-01-01/run_id=r/summary.json", "summary"),
+        Call("kms:Decrypt", "{data_key}", "SSE-KMS summary"),
+    ],
+    "codebuild:startBuild.sync": [
+        Call("codebuild:StartBuild", "{dbt_project}", "startBuild.sync"),
+        Call("codebuild:StopBuild", "{dbt_project}", "startBuild.sync stops on abort"),
+        Call("codebuild:BatchGetBuilds", "{dbt_project}", "startBuild.sync polls"),
+        Call("events:PutTargets", "{codebuild_sync_rule}", "startBuild.sync managed rule"),
+        Call("events:PutRule", "{codebuild_sync_rule}", "startBuild.sync managed rule"),
+        Call("events:DescribeRule", "{codebuild_sync_rule}", "startBuild.sync managed rule"),
+    ],
+}
+
+# LoggingConfiguration (CloudWatch Logs) and TracingConfiguration (X-Ray) of the state
+# machine: AWS Step Functions Developer Guide, "Using CloudWatch Logs to log execution
+# history" and "AWS X-Ray and Step Functions" (these APIs take no resource ARN).
+LOGGING = [
+    Call(f"logs:{op}", "*", "execution logging")
+    for op in (
+        "CreateLogDelivery",
+        "GetLogDelivery",
+        "UpdateLogDelivery",
+        "DeleteLogDelivery",
+        "ListLogDeliveries",
+        "PutResourcePolicy",
+        "DescribeResourcePolicies",
+        "DescribeLogGroups",
+    )
+]
+TRACING = [
+    Call(f"xray:{op}", "*", "tracing")
+    for op in ("PutTraceSegments", "PutTelemetryRecords", "GetSamplingRules", "GetSamplingTargets")
+]
+
+
+class UnknownIntegration(ValueError):
+    """The ASL uses a service integration whose permissions are not declared here."""
+
+
+def task_resources(definition: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+
+    def walk(states: dict[str, Any]) -> None:
+        for state in states.values():
+            if state.get("Type") == "Task":
+                found.append(state["Resource"])
+            for branch in state.get("Branches", []):
+                walk(branch["States"])
+            if "Iterator" in state:
+                walk(state["Iterator"]["States"])
+            if "ItemProcessor" in state:
+                walk(state["ItemProcessor"]["States"])
+
+    walk(definition["States"])
+    return found
+
+
+def state_machine_calls(asl_path: Path) -> list[Call]:
+    definition = json.loads(asl_path.read_text(encoding="utf-8"))
+    calls: list[Call] = []
+    for resource in sorted(set(task_resources(definition))):
+        integration = resource.removeprefix(TASK_PREFIX)
+        if integration not in INTEGRATIONS:
+            raise UnknownIntegration(
+                f"{asl_path}: integration {integration} has no declared permissions "
+                "(tools/iam_check/asl.py INTEGRATIONS)"
+            )
+        calls.extend(INTEGRATIONS[integration])
+    return calls + LOGGING + TRACING

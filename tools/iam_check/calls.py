@@ -1,0 +1,152 @@
+"""The AWS calls each runtime principal makes, as IAM requests.
+
+Sources: the Glue job's and the deploy tool's own boto3 calls (tests/iam_check ties these
+lists to the code), the services' documented needs where a service acts for the role (Glue
+and CodeBuild placing ENIs and writing logs, Redshift reading for COPY, VPC flow logs, the
+EventBridge target). `{name}` placeholders are the environment's resolved names and ARNs
+(tools/iam_check/needs.py, `names()`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Call:
+    action: str
+    resource: str
+    why: str
+    context: dict[str, str | list[str]] = field(default_factory=dict)
+
+
+KMS_VIA_S3 = {
+    "kms:ViaService": "s3.{region}.amazonaws.com",
+    "kms:ResourceAliases": ["alias/{project}-{env}-data"],
+}
+
+# tools/deploy (cli.py, stacks.py, artifacts.py, smoke.py), run by the deploy role.
+DEPLOY_TOOL = [
+    *(
+        Call(f"cloudformation:{op}", "{stack_" + stack + "}", f"deploy {stack}")
+        for stack in ("storage", "network", "warehouse", "glue", "orchestration")
+        for op in (
+            "CreateChangeSet",
+            "DescribeChangeSet",
+            "ExecuteChangeSet",
+            "DeleteChangeSet",
+            "DescribeStacks",
+            "DescribeStackEvents",
+            "DeleteStack",
+        )
+    ),
+    Call("cloudformation:DescribeStacks", "{stack_ci-deploy-role}", "the execution role's ARN"),
+    Call(
+        "iam:PassRole",
+        "{execution_role}",
+        "change sets run as the execution role",
+        {"iam:PassedToService": "cloudformation.amazonaws.com"},
+    ),
+    Call("s3:GetObject", "{artifacts}/artifacts/glue/x/glue_entry.py", "HeadObject on artifacts"),
+    Call("s3:PutObject", "{artifacts}/artifacts/glue/x/glue_entry.py", "upload artifacts"),
+    Call("s3:ListBucket", "{artifacts}", "HeadObject answers 404, not 403"),
+    Call("kms:GenerateDataKey", "{data_key}", "SSE-KMS upload", KMS_VIA_S3),
+    Call("kms:Decrypt", "{data_key}", "SSE-KMS read", KMS_VIA_S3),
+    Call("states:DescribeStateMachine", "{state_machine}", "smoke"),
+    Call("glue:GetJob", "{job}", "smoke"),
+    Call("glue:GetCrawler", "{crawler}", "smoke"),
+    Call("events:DescribeRule", "{trigger_rule}", "smoke"),
+    Call("sns:GetTopicAttributes", "{topic}", "smoke"),
+]
+
+# What the deploy role must NOT be able to do (privilege escalation through the CI stack).
+DEPLOY_TOOL_DENIED = [
+    Call("cloudformation:ExecuteChangeSet", "{stack_ci-deploy-role}", "the CI role stack"),
+    Call("cloudformation:CreateChangeSet", "{stack_ci-deploy-role}", "the CI role stack"),
+    Call("cloudformation:DeleteStack", "{stack_ci-deploy-role}", "the CI role stack"),
+]
+
+ENI = [
+    Call("ec2:CreateNetworkInterface", "{eni}", "ENI in the private subnet"),
+    Call("ec2:CreateNetworkInterface", "{subnet}", "ENI in the private subnet"),
+    Call("ec2:CreateNetworkInterface", "{security_group}", "ENI with the pipeline group"),
+    Call("ec2:DeleteNetworkInterface", "{eni}", "ENI cleanup"),
+    Call("ec2:DescribeSubnets", "*", "ENI placement"),
+    Call("ec2:DescribeSecurityGroups", "*", "ENI placement"),
+    Call("ec2:DescribeNetworkInterfaces", "*", "ENI placement"),
+]
+
+# glue/flightline_glue (storage.py, warehouse/), plus what Glue does as the job role.
+GLUE_JOB = [
+    Call("s3:GetObject", "{artifacts}/artifacts/glue/x/glue_entry.py", "script"),
+    Call("s3:ListBucket", "{landing}", "list_objects_v2 (inputs)"),
+    Call("s3:GetObject", "{landing}/daily_flights/date=2024-01-01/flights.csv", "read input"),
+    Call("s3:GetObject", "{landing}/dim/airports.csv", "read airports"),
+    Call("s3:PutObject", "{landing}/staged/run/part-0.parquet", "stage for COPY"),
+    Call("s3:PutObject", "{landing}/rejects/date=2024-01-01/rejects.csv", "rejects"),
+    Call("s3:PutObject", "{landing}/runs/date=2024-01-01/run_id=r/summary.json", "summary"),
+    Call("kms:GenerateDataKey", "{data_key}", "SSE-KMS writes"),
+    Call("kms:Decrypt", "{data_key}", "SSE-KMS reads"),
+    Call("secretsmanager:GetSecretValue", "{warehouse_secret}", "warehouse secret"),
+    Call("redshift-data:ExecuteStatement", "{workgroup}", "DDL and merge"),
+    Call("redshift-data:BatchExecuteStatement", "{workgroup}", "COPY + merge in one tx"),
+    Call("redshift-serverless:GetCredentials", "{workgroup}", "Data API IAM auth"),
+    Call("redshift-data:DescribeStatement", "*", "poll statement"),
+    Call("redshift-data:GetStatementResult", "*", "statement result"),
+    Call("redshift-data:CancelStatement", "*", "cancel on timeout"),
+    Call("glue:GetConnection", "{connection_vpc}", "NETWORK connection"),
+    Call("logs:CreateLogStream", "{glue_log_group}", "job logs"),
+    Call("logs:PutLogEvents", "{glue_log_group}", "job logs"),
+    Call("cloudwatch:PutMetricData", "*", "job metrics", {"cloudwatch:namespace": "Glue"}),
+    *ENI,
+]
+
+GLUE_CRAWLER = [
+    Call("s3:ListBucket", "{landing}", "crawl daily_flights/"),
+    Call("s3:GetObject", "{landing}/daily_flights/date=2024-01-01/flights.csv", "crawl"),
+    Call("kms:Decrypt", "{data_key}", "SSE-KMS reads"),
+    Call("secretsmanager:GetSecretValue", "{jdbc_secret}", "JDBC login"),
+    Call("glue:GetDatabase", "{catalog_database}", "catalog"),
+    Call("glue:CreateTable", "{catalog_table}", "catalog"),
+    Call("glue:UpdateTable", "{catalog_table}", "catalog"),
+    Call("glue:BatchCreatePartition", "{catalog_table}", "partitions"),
+    Call("glue:GetConnection", "{connection_jdbc}", "JDBC connection"),
+    Call("logs:CreateLogStream", "{crawler_log_group}", "crawler logs"),
+    Call("logs:PutLogEvents", "{crawler_log_group}", "crawler logs"),
+    *ENI,
+]
+
+# The dbt CodeBuild project (buildspec in orchestration.yaml; dbt-redshift IAM auth).
+DBT_BUILD = [
+    Call("s3:GetObject", "{artifacts}/artifacts/dbt/x/dbt_project.zip", "source bundle"),
+    Call("s3:GetObject", "{artifacts}/artifacts/dbt-wheels/x/wheelhouse.zip", "wheelhouse"),
+    Call("kms:Decrypt", "{data_key}", "encrypted artifacts and logs"),
+    Call("logs:CreateLogStream", "{dbt_log_group}", "build logs"),
+    Call("logs:PutLogEvents", "{dbt_log_group}", "build logs"),
+    Call("redshift-serverless:GetCredentials", "{workgroup}", "dbt-redshift method: iam"),
+    Call("redshift-serverless:GetWorkgroup", "{workgroup}", "dbt-redshift endpoint lookup"),
+    *ENI,
+    Call("ec2:DescribeVpcs", "*", "CodeBuild VPC config"),
+    Call("ec2:DescribeDhcpOptions", "*", "CodeBuild VPC config"),
+    Call(
+        "ec2:CreateNetworkInterfacePermission",
+        "{eni}",
+        "CodeBuild VPC config",
+        {"ec2:AuthorizedService": "codebuild.amazonaws.com", "ec2:Subnet": "{subnet}"},
+    ),
+]
+
+COPY_ROLE = [
+    Call("s3:GetObject", "{landing}/staged/run/part-0.parquet", "COPY FROM staged/"),
+    Call("s3:ListBucket", "{landing}", "COPY prefix listing"),
+    Call("kms:Decrypt", "{data_key}", "SSE-KMS staged files"),
+]
+
+FLOW_LOGS = [
+    Call("logs:CreateLogStream", "{flow_log_group}", "flow logs"),
+    Call("logs:PutLogEvents", "{flow_log_group}", "flow logs"),
+    Call("logs:DescribeLogStreams", "{flow_log_group}", "flow logs"),
+    Call("logs:DescribeLogGroups", "*", "flow logs"),
+]
+
+EVENTBRIDGE = [Call("states:StartExecution", "{state_machine}", "rule target")]

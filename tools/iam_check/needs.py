@@ -1,0 +1,350 @@
+"""The requests each principal must be allowed (and the few it must be denied).
+
+- CloudFormation execution role: the handler permissions of every resource the workload
+  stacks declare (data/handler_permissions.json), each asked for the resource it acts on,
+  with the stack tags CloudFormation propagates and the permissions boundary it attaches.
+- State machine role: the ASL's integrations (asl.py).
+- Job, crawler, dbt, COPY, flow-log, EventBridge and deploy tool roles: calls.py.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.iam_check import asl, calls
+from tools.iam_check.calls import Call
+from tools.iam_check.resolve import ACCOUNT, PARTITION, REGION, Resource, Stack
+
+DATA = Path(__file__).parent / "data" / "handler_permissions.json"
+HANDLERS = ("create", "read", "update", "delete")
+WORKLOAD_STACKS = ("storage", "network", "warehouse", "glue", "orchestration")
+CI_STACK = "ci-deploy-role"
+BOUNDARY_ID = "WorkloadBoundary"
+
+# The service a role-taking resource hands its role to (iam:PassedToService).
+PASSED_TO = {
+    "AWS::Glue::Job": "glue.amazonaws.com",
+    "AWS::Glue::Crawler": "glue.amazonaws.com",
+    "AWS::CodeBuild::Project": "codebuild.amazonaws.com",
+    "AWS::StepFunctions::StateMachine": "states.amazonaws.com",
+    "AWS::Events::Rule": "events.amazonaws.com",
+    "AWS::EC2::FlowLog": "vpc-flow-logs.amazonaws.com",
+    "AWS::RedshiftServerless::Namespace": "redshift.amazonaws.com",
+}
+ROLE_PROPERTIES = ("Role", "RoleArn", "ServiceRole", "DeliverLogsPermissionArn", "IamRoles")
+
+
+@dataclass
+class Request:
+    action: str
+    resource: str
+    why: str
+    context: dict[str, Any] = field(default_factory=dict)
+    expect: str = "Allowed"  # or "Denied"
+
+
+def load_handler_permissions(path: Path = DATA) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))["types"]
+
+
+def names(stacks: dict[str, Stack]) -> dict[str, str]:
+    """Placeholder values for calls.py and asl.py, from the resolved stacks."""
+
+    def res(stack: str, logical_id: str) -> Resource:
+        return stacks[stack].resources[logical_id]
+
+    p = stacks["storage"].parameters
+    project, env = p.get("Project", "flightline"), p["EnvName"]
+    region_account = f"{REGION}:{ACCOUNT}"
+    values = {
+        "project": project,
+        "env": env,
+        "region": REGION,
+        "account": ACCOUNT,
+        "landing": res("storage", "LandingBucket").arn,
+        "artifacts": res("storage", "ArtifactsBucket").arn,
+        "data_key": res("storage", "DataKey").arn,
+        "warehouse_secret": res("warehouse", "WarehouseSecret").arn,
+        "jdbc_secret": stacks["warehouse"].outputs["JdbcSecretArn"],
+        "workgroup": stacks["warehouse"].outputs["WorkgroupArn"],
+        "job": res("glue", "LoadJob").arn,
+        "crawler": res("glue", "DailyFlightsCrawler").arn,
+        "connection_vpc": res("glue", "NetworkConnection").arn,
+        "connection_jdbc": res("glue", "WarehouseJdbcConnection").arn,
+        "catalog_database": res("glue", "CatalogDatabase").arn,
+        "catalog_table": res("glue", "CatalogDatabase").arn.replace(":database/", ":table/")
+        + "/raw_daily_flights",
+        "glue_log_group": res("glue", "JobErrorLogGroup").arn.removesuffix("*")
+        + "log-stream:jr_1-driver",
+        "crawler_log_group": f"arn:{PARTITION}:logs:{region_account}:log-group:/aws-glue/"
+        "crawlers-role/x:log-stream:flightline-dev-daily-flights",
+        "dbt_log_group": res("orchestration", "DbtLogGroup").arn.removesuffix("*")
+        + "log-stream:build/1",
+        "flow_log_group": res("network", "FlowLogGroup").arn.removesuffix("*")
+        + "log-stream:eni-1-all",
+        "state_machine": res("orchestration", "StateMachine").arn,
+        "topic": res("orchestration", "NoticeTopic").arn,
+        "trigger_rule": res("orchestration", "TriggerRule").arn,
+        "dbt_project": res("orchestration", "DbtProject").arn,
+        "codebuild_sync_rule": f"arn:{PARTITION}:events:{region_account}:rule/"
+        "StepFunctionsGetEventsForCodeBuildStartBuildRule",
+        "execution_role": res(CI_STACK, "CloudFormationExecutionRole").arn,
+        "eni": f"arn:{PARTITION}:ec2:{region_account}:network-interface/eni-0a1b2c3d",
+        "subnet": res("network", "PrivateSubnetA").arn,
+        "security_group": res("network", "PipelineSecurityGroup").arn,
+    }
+    for stack in (*WORKLOAD_STACKS, CI_STACK):
+        values[f"stack_{stack}"] = (
+            f"arn:{PARTITION}:cloudformation:{region_account}:stack/{project}-{env}-{stack}/0a1b"
+        )
+    return values
+
+
+def fill(call: Call, values: dict[str, str], expect: str = "Allowed") -> Request:
+    def sub(text: str) -> str:
+        return text.format_map(values) if "{" in text else text
+
+    context = {
+        key: [sub(v) for v in value] if isinstance(value, list) else sub(value)
+        for key, value in call.context.items()
+    }
+    return Request(call.action, sub(call.resource), call.why, context, expect)
+
+
+def runtime_requests(stacks: dict[str, Stack], asl_path: Path) -> dict[str, list[Request]]:
+    values = names(stacks)
+    filled = {
+        "StateMachineRole": [fill(c, values) for c in asl.state_machine_calls(asl_path)],
+        "TriggerRole": [fill(c, values) for c in calls.EVENTBRIDGE],
+        "JobRole": [fill(c, values) for c in calls.GLUE_JOB],
+        "CrawlerRole": [fill(c, values) for c in calls.GLUE_CRAWLER],
+        "DbtBuildRole": [fill(c, values) for c in calls.DBT_BUILD],
+        "CopyRole": [fill(c, values) for c in calls.COPY_ROLE],
+        "FlowLogRole": [fill(c, values) for c in calls.FLOW_LOGS],
+        "DeployRole": [fill(c, values) for c in calls.DEPLOY_TOOL]
+        + [fill(c, values, "Denied") for c in calls.DEPLOY_TOOL_DENIED],
+    }
+    return filled
+
+
+# --- the CloudFormation execution role --------------------------------------------------
+
+
+def _tags(stacks: dict[str, Stack]) -> dict[str, Any]:
+    # The deploy tool tags every stack project=<Project>, env=<EnvName>; CloudFormation
+    # propagates stack tags to the resources it creates.
+    p = stacks["storage"].parameters
+    project, env = p.get("Project", "flightline"), p["EnvName"]
+    return {
+        "aws:RequestTag/project": project,
+        "aws:RequestTag/env": env,
+        "aws:ResourceTag/project": project,
+        "aws:ResourceTag/env": env,
+        "aws:TagKeys": ["project", "env"],
+    }
+
+
+def _passed_roles(resource: Resource, stacks: dict[str, Stack]) -> list[str]:
+    found: list[str] = []
+    for key in ROLE_PROPERTIES:
+        value = resource.properties.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and ":role/" in item:
+                found.append(item)
+    if resource.type == "AWS::Events::Rule":
+        found += [t["RoleArn"] for t in resource.properties.get("Targets", []) if "RoleArn" in t]
+    return found
+
+
+def boundary_arn(stacks: dict[str, Stack]) -> str:
+    return stacks[CI_STACK].resources[BOUNDARY_ID].arn
+
+
+def _target(
+    action: str, resource: Resource, stacks: dict[str, Stack], values: dict[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The resource(s) a handler permission acts on, with request context."""
+    service = action.split(":", 1)[0]
+    own_service = resource.type.split("::")[1].lower()
+    own_service = {
+        "cloudwatch": "cloudwatch",
+        "stepfunctions": "states",
+        "redshiftserverless": "redshift-serverless",
+        "secretsmanager": "secretsmanager",
+    }.get(own_service, own_service)
+    ctx: dict[str, Any] = {}
+    if action == "iam:PassRole":
+        roles = _passed_roles(resource, stacks)
+        service_principal = PASSED_TO.get(resource.type, "")
+        return [(r, {"iam:PassedToService": service_principal}) for r in roles]
+    if action == "glue:CreateConnection":  # authorized on the catalog
+        return [(f"arn:{PARTITION}:glue:{REGION}:{ACCOUNT}:catalog", {})]
+    if action == "iam:CreateServiceLinkedRole":
+        return [
+            (
+                f"arn:{PARTITION}:iam::{ACCOUNT}:role/aws-service-role/"
+                "redshift.amazonaws.com/AWSServiceRoleForRedshift",
+                {"iam:AWSServiceName": "redshift.amazonaws.com"},
+            )
+        ]
+    if service == "iam" and resource.type == "AWS::IAM::Policy":
+        ctx = {"iam:PermissionsBoundary": boundary_arn(stacks)}
+        arns = {
+            r.ref: r.arn
+            for r in stacks[resource.stack].resources.values()
+            if r.type == "AWS::IAM::Role"
+        }
+        return [(arns[name], ctx) for name in resource.properties["Roles"]]
+    if service == "iam" and resource.type == "AWS::IAM::Role":
+        ctx = {"iam:PermissionsBoundary": boundary_arn(stacks)}
+        return [(resource.arn, ctx)]
+    if service == "kms" and resource.type != "AWS::KMS::Key":
+        if resource.type == "AWS::KMS::Alias":
+            return [(resource.arn, {}), (values["data_key"], {})]
+        return [(values["data_key"], {})]
+    if service == "secretsmanager" and resource.type == "AWS::RedshiftServerless::Namespace":
+        # ManageAdminPassword: Redshift creates the admin secret, named redshift!<namespace>-...
+        name = resource.properties["NamespaceName"]
+        return [
+            (
+                f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:"
+                f"redshift!{name}-{resource.properties['AdminUsername']}-AbCdEf",
+                {},
+            )
+        ]
+    if service == "redshift-serverless" and "Namespace" in action:
+        return [(values["namespace"], {})]
+    if service == "s3" and resource.type == "AWS::StepFunctions::StateMachine":
+        location = resource.properties["DefinitionS3Location"]
+        return [(f"arn:{PARTITION}:s3:::{location['Bucket']}/{location['Key']}", {})]
+    if service == "s3" and resource.type == "AWS::S3::BucketPolicy":
+        return [(f"arn:{PARTITION}:s3:::{resource.properties['Bucket']}", {})]
+    if service == "s3" and action in ("s3:DeleteObject", "s3:PutObjectAcl"):
+        return [(f"{resource.arn}/example-key", {})]
+    if resource.type == "AWS::SNS::TopicPolicy":
+        return [(t, {}) for t in resource.properties["Topics"]]
+    if resource.type == "AWS::SNS::Subscription":
+        return [(resource.properties["TopicArn"], {})]
+    if resource.type == "AWS::SQS::QueuePolicy":
+        return [(values["dlq"], {})]
+    if service == "logs" and resource.type == "AWS::EC2::FlowLog":
+        return [("*", {})]
+    if service == "logs" and resource.type == "AWS::StepFunctions::StateMachine":
+        return [("*", {})]
+    if service == "ec2":
+        return [(_ec2_target(action, resource, stacks), {})]
+    if service == own_service and resource.arn:
+        return [(resource.arn, {})]
+    if service == "glue" and resource.type == "AWS::Glue::SecurityConfiguration":
+        return [("*", {})]
+    raise ValueError(f"{resource.logical_id} ({resource.type}): no target for {action}")
+
+
+def _ec2_target(action: str, resource: Resource, stacks: dict[str, Stack]) -> str:
+    """EC2 actions authorize per resource type; ask for the one the action creates or
+    changes (the VPC for in-VPC creates, the parent for attachments)."""
+    vpc = stacks["network"].resources["Vpc"].arn
+    props = resource.properties
+    kind = resource.type
+    if action.startswith("ec2:Describe"):
+        return "*"
+    if kind == "AWS::EC2::Route":
+        return f"{vpc.split(':vpc/')[0]}:route-table/{props['RouteTableId']}"
+    if kind == "AWS::EC2::SubnetRouteTableAssociation":
+        return f"{vpc.split(':vpc/')[0]}:route-table/{props['RouteTableId']}"
+    if kind == "AWS::EC2::VPCGatewayAttachment":
+        return f"{vpc.split(':vpc/')[0]}:internet-gateway/{props['InternetGatewayId']}"
+    if kind in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
+        return f"{vpc.split(':vpc/')[0]}:security-group/{props['GroupId']}"
+    if kind == "AWS::EC2::FlowLog" and action == "ec2:CreateFlowLogs":
+        return f"{vpc.split(':vpc/')[0]}:vpc-flow-log/*"
+    return resource.arn
+
+
+def _unused(action: str, spec: dict[str, Any], resource: Resource) -> bool:
+    for pattern, prop in spec.get("unused", {}).items():
+        if fnmatch.fnmatchcase(action, pattern) and prop not in resource.properties:
+            return True
+    return False
+
+
+class MissingSchema(KeyError):
+    """A template uses a resource type without vendored handler permissions."""
+
+
+def execution_role_requests(stacks: dict[str, Stack], data: dict[str, Any]) -> list[Request]:
+    values = names(stacks)
+    namespace = stacks["warehouse"].resources.get("Namespace")  # absent for postgres (local)
+    values["namespace"] = namespace.arn if namespace else ""
+    values["dlq"] = stacks["orchestration"].resources["TriggerDeadLetterQueue"].arn
+    tags = _tags(stacks)
+    requests: dict[tuple[str, str], Request] = {}
+    for stack_name in WORKLOAD_STACKS:
+        for resource in stacks[stack_name].resources.values():
+            spec = data.get(resource.type)
+            if spec is None:
+                raise MissingSchema(
+                    f"{stack_name}/{resource.logical_id}: {resource.type} has no entry in "
+                    f"{DATA.name}; vendor its schema's handler permissions (docs/iam-check.md)"
+                )
+            for handler in HANDLERS:
+                for listed in spec.get(handler, []):
+                    service, _, name = listed.partition(":")
+                    action = f"{service.lower()}:{name}"
+                    if _unused(action, spec, resource):
+                        continue
+                    refused = spec.get("refused", {}).get(action)
+                    for target, ctx in _target(action, resource, stacks, values):
+                        key = (action, target)
+                        if key in requests:
+                            continue
+                        why = f"{resource.type} {handler} ({stack_name}/{resource.logical_id})"
+                        if refused:
+                            why = f"{why}; refused: {refused}"
+                        expect = "Denied" if refused else "Allowed"
+                        requests[key] = Request(action, target, why, {**tags, **ctx}, expect)
+    return list(requests.values())
+
+
+def escalation_requests(stacks: dict[str, Stack]) -> list[Request]:
+    """What the execution role must be denied: roles without the boundary, touching the
+    boundary or the CI roles."""
+    p = stacks["storage"].parameters
+    project, env = p.get("Project", "flightline"), p["EnvName"]
+    workload_role = f"arn:{PARTITION}:iam::{ACCOUNT}:role/{project}-{env}-glue-JobRole-X"
+    boundary = boundary_arn(stacks)
+    ci_roles = [
+        stacks[CI_STACK].resources[r].arn for r in ("DeployRole", "CloudFormationExecutionRole")
+    ]
+    denied = [
+        Request("iam:CreateRole", workload_role, "a role without the boundary", {}, "Denied"),
+        Request(
+            "iam:CreateRole",
+            workload_role,
+            "a role with another boundary",
+            {"iam:PermissionsBoundary": f"arn:{PARTITION}:iam::{ACCOUNT}:policy/other"},
+            "Denied",
+        ),
+        Request("iam:PutRolePolicy", workload_role, "inline policy, no boundary", {}, "Denied"),
+        Request(
+            "iam:DeleteRolePermissionsBoundary", workload_role, "drop the boundary", {}, "Denied"
+        ),
+        Request("iam:CreatePolicyVersion", boundary, "rewrite the boundary", {}, "Denied"),
+        Request("iam:DeletePolicy", boundary, "delete the boundary", {}, "Denied"),
+    ]
+    for role in ci_roles:
+        for action in ("iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy"):
+            denied.append(
+                Request(
+                    action,
+                    role,
+                    "change a CI role",
+                    {"iam:PermissionsBoundary": boundary},
+                    "Denied",
+                )
+            )
+    return denied
