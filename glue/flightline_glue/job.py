@@ -122,7 +122,7 @@ def run_job(
     )
     summary.outputs = dict(paths)
     try:
-        loader.apply_ddl()
+        loader.check_schema()
         files = discover_flight_files(source, config.flight_date)
         summary.input_files = [
             {"file": f.name, "extra_columns": list(f.extra_columns)} for f in files

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 from flightline_glue.warehouse import StagedDay
+from flightline_glue.warehouse.ddl import WarehouseNotReady, migrations, required_versions
 from flightline_glue.warehouse.redshift import RedshiftLoader, WarehouseLoadError
 
 ROLE = "arn:aws:iam::123456789012:role/flightline-dev-redshift-copy"
@@ -91,43 +92,49 @@ def test_a_failed_batch_raises_with_redshifts_error(data_api):
         loader(client).load_day(DAY)
 
 
-def test_ddl_applies_only_the_migrations_not_yet_recorded(data_api):
-    client, stubber = data_api
-    stubber.add_response("batch_execute_statement", {"Id": "boot"}, {"WorkgroupName": ANY,
-                         "Database": ANY, "Sqls": ANY})  # fmt: skip
-    stubber.add_response("describe_statement", {"Id": "boot", "Status": "FINISHED"}, {"Id": "boot"})
+def _select_versions(stubber, status: str, records: list[str], error: str = "") -> None:
+    """The loader's schema check: one query of the recorded migrations."""
     stubber.add_response(
         "execute_statement",
         {"Id": "sel"},
         {
-            "WorkgroupName": ANY,
-            "Database": ANY,
+            "WorkgroupName": "flightline-dev",
+            "Database": "flightline",
             "Sql": "select version from staging.schema_migrations",
         },
     )
-    stubber.add_response("describe_statement", {"Id": "sel", "Status": "FINISHED"}, {"Id": "sel"})
-    stubber.add_response("get_statement_result", {"Records": [], "TotalNumRows": 0}, {"Id": "sel"})
-    stubber.add_response(
-        "batch_execute_statement",
-        {"Id": "v001"},
-        {
-            "WorkgroupName": ANY,
-            "Database": ANY,
-            "Sqls": [
-                "create schema if not exists staging",
-                ANY,  # staging.flights, checked below
-                ANY,  # staging.airports
-                "insert into staging.schema_migrations (version, applied_at) "
-                "values ('V001', getdate())",
-            ],
-        },
-    )
-    stubber.add_response("describe_statement", {"Id": "v001", "Status": "FINISHED"}, {"Id": "v001"})
+    described = {"Id": "sel", "Status": status} | ({"Error": error} if error else {})
+    stubber.add_response("describe_statement", described, {"Id": "sel"})
+    if status == "FINISHED":
+        rows = [[{"stringValue": v}] for v in records]
+        stubber.add_response(
+            "get_statement_result", {"Records": rows, "TotalNumRows": len(rows)}, {"Id": "sel"}
+        )
 
-    loader(client).apply_ddl()
 
-    from flightline_glue.warehouse.ddl import migrations
+def test_the_schema_check_passes_when_every_migration_is_recorded(data_api):
+    client, stubber = data_api
+    _select_versions(stubber, "FINISHED", required_versions())
+    loader(client).check_schema()  # no DDL: the loader's user may not run any
 
-    flights_ddl = migrations("redshift")[0].statements[1]
+
+def test_a_warehouse_behind_fails_naming_the_migrations_and_what_to_run(data_api):
+    client, stubber = data_api
+    _select_versions(stubber, "FINISHED", [])
+    with pytest.raises(WarehouseNotReady, match=r"needs migration\(s\) V001.*STACKS=warehouse"):
+        loader(client).check_schema()
+
+
+def test_an_unbootstrapped_warehouse_fails_with_redshifts_error_and_the_fix(data_api):
+    client, stubber = data_api
+    # What an IAMR: user without grants gets from Redshift.
+    _select_versions(stubber, "FAILED", [], "ERROR: permission denied for schema staging")
+    with pytest.raises(WarehouseNotReady, match=r"permission denied for schema staging.*pg-up"):
+        loader(client).check_schema()
+
+
+def test_staging_ddl_carries_redshifts_physical_design():
+    flights_ddl = migrations("redshift")[0].statements[0]
+    assert flights_ddl.startswith("create table if not exists staging.flights")
     assert flights_ddl.endswith("diststyle even compound sortkey (flight_date)")
     assert "varchar(32)" in flights_ddl

@@ -322,3 +322,34 @@ def test_dbt_buildspec_parses_and_builds_the_loaded_date(
     ]
     assert all(c[0] == "IsPostgres" and c[1]["Type"] == "SECRETS_MANAGER" for c in conditional)
     assert templates["orchestration"]["Parameters"]["DbtTarget"]["Default"] == "prod"
+
+
+def test_iam_role_names_are_the_ones_the_warehouse_bootstrap_grants_to(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    from flightline_glue.warehouse.bootstrap import iam_role_names
+
+    expected = iam_role_names("${Project}", "${EnvName}")
+    job = templates["glue"]["Resources"]["JobRole"]["Properties"]["RoleName"]
+    dbt = templates["orchestration"]["Resources"]["DbtBuildRole"]["Properties"]["RoleName"]
+    assert (job, dbt) == ({"Fn::Sub": expected["loader"]}, {"Fn::Sub": expected["dbt"]})
+
+
+def test_local_secrets_give_each_principal_its_own_login(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    resources = templates["warehouse"]["Resources"]
+    dbt = resources["LocalDbtSecret"]["Properties"]["SecretString"]["Fn::Sub"]
+    crawler = resources["LocalCrawlerSecret"]["Properties"]["SecretString"]["Fn::Sub"]
+    assert '"username": "${PostgresDbtUser}", "password": "${PostgresDbtPassword}"' in dbt
+    assert (
+        crawler
+        == '{"username": "${PostgresCrawlerUser}", "password": "${PostgresCrawlerPassword}"}'
+    )
+    # dbt's build reads its libpq variables from its own secret, never the job's.
+    build_env = templates["orchestration"]["Resources"]["DbtProject"]["Properties"]["Environment"]
+    pg_vars = [v["Fn::If"][1] for v in build_env["EnvironmentVariables"] if "Fn::If" in v]
+    assert pg_vars
+    for variable in pg_vars:
+        secret = variable["Value"]["Fn::Sub"][1]["Secret"]["Fn::ImportValue"]["Fn::Sub"]
+        assert secret == "${Project}-${EnvName}-DbtSecretArn", variable["Name"]

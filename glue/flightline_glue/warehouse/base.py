@@ -30,8 +30,9 @@ class WarehouseLoader(Protocol):
     # Format the job stages rows in for this warehouse's bulk load: "csv" or "parquet".
     staged_format: str
 
-    def apply_ddl(self) -> None:
-        """Create the staging schema and tables if needed (idempotent, versioned)."""
+    def check_schema(self) -> None:
+        """Raise ddl.WarehouseNotReady unless the warehouse has every staging migration this
+        job needs (migrations run at deploy time, never inside a load)."""
 
     def load_day(self, staged: StagedDay) -> LoadResult:
         """Replace the date's flights and the airports table in ONE transaction."""
