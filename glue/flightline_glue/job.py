@@ -65,7 +65,7 @@ def _data_files(uris: list[str]) -> tuple[str, ...]:
     return tuple(u for u in uris if not u.rsplit("/", 1)[-1].startswith(("_", ".")))
 
 
-def _airport_rejects_csv(dim: AirportsDimension, flight_date: dt.date) -> bytes:
+def _airport_rejects_csv(dim: AirportsDimension, flight_date: dt.date | None) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(REJECT_COLUMNS)

@@ -41,10 +41,13 @@ def test_a_daily_upload_is_loaded_transformed_and_announced(
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
     s3.upload_file(str(SAMPLE / "dim" / "airports.csv"), pipeline.landing, "dim/airports.csv")
-    wait_for(
+    # The airports route loads the file and builds the dimension (a Glue job and a dbt build).
+    (airports,) = wait_for(
         lambda: [e for e in executions(sfn, pipeline.state_machine) if e["status"] != "RUNNING"],
         "the airports execution",
+        seconds=WAIT_SECONDS * 5,
     )
+    assert airports["status"] == "SUCCEEDED"
     key = f"daily_flights/date={DATE}/flights.csv"
     before = {e["executionArn"] for e in executions(sfn, pipeline.state_machine)}
     s3.upload_file(str(SAMPLE / key), pipeline.landing, key)

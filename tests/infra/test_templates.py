@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -295,7 +297,7 @@ def test_only_the_local_environment_swaps_the_warehouse() -> None:
     assert set(engines.values()) == {"redshift"}
 
 
-def test_dbt_buildspec_parses_and_builds_the_loaded_date(
+def test_dbt_buildspec_builds_the_loaded_date_or_the_whole_project_for_airports(
     templates: dict[str, dict[str, Any]],
 ) -> None:
     project = templates["orchestration"]["Resources"]["DbtProject"]["Properties"]
@@ -303,11 +305,26 @@ def test_dbt_buildspec_parses_and_builds_the_loaded_date(
     assert spec["version"] == 0.2
     install = spec["phases"]["install"]["commands"]
     assert any("pip install" in c and "requirements-dbt.txt" in c for c in install)
-    build = [c.strip() for c in spec["phases"]["build"]["commands"]]
+    build = spec["phases"]["build"]["commands"]
+    # The build phase's shell, run with `dbt` standing for the real one (it echoes its
+    # arguments): what dbt is asked to do for a day's run and for an airports upload.
+    script = 'dbt() { echo dbt "$@"; }\nset -e\n' + "\n".join(build)
+
+    def run(**env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "-c", script], env={"PATH": os.environ["PATH"], "DBT_TARGET": "prod", **env},
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    day = run(FLIGHT_DATE="2024-01-02")
     assert (
-        build[-1]
-        == """dbt build --target "$DBT_TARGET" --vars "{flight_dates: ['$FLIGHT_DATE']}\""""
+        day.stdout.splitlines()[-1]
+        == "dbt build --target prod --vars {flight_dates: ['2024-01-02']}"
     )
+    airports = run(DBT_SCOPE="airports")
+    assert airports.stdout.splitlines()[-1] == "dbt build --target prod"
+    neither = run()
+    assert (neither.returncode, neither.stderr.strip()) == (2, "FLIGHT_DATE is not set")
     variables = project["Environment"]["EnvironmentVariables"]
     env = {v["Name"]: v["Value"] for v in variables if "Name" in v}
     assert env["DBT_TARGET"] == {"Ref": "DbtTarget"}

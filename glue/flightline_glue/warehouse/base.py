@@ -20,6 +20,15 @@ class StagedDay:
 
 
 @dataclass(frozen=True)
+class StagedAirports:
+    """What an airports-only run staged: the airports table, no flights."""
+
+    run_id: str
+    airports_uri: str
+    airport_files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LoadResult:
     flights_deleted: int  # rows of that date replaced; -1 where the warehouse does not say
     flights_loaded: int
@@ -36,3 +45,6 @@ class WarehouseLoader(Protocol):
 
     def load_day(self, staged: StagedDay) -> LoadResult:
         """Replace the date's flights and the airports table in ONE transaction."""
+
+    def load_airports(self, staged: StagedAirports) -> int:
+        """Replace the airports table alone (one transaction); returns the rows loaded."""

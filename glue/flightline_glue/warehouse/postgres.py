@@ -8,7 +8,7 @@ from psycopg.generators import copy_to
 
 from ..contract import STAGED_AIRPORT_COLUMNS, STAGED_FLIGHT_COLUMNS
 from ..storage import Storage
-from .base import LoadResult, StagedDay
+from .base import LoadResult, StagedAirports, StagedDay
 from .ddl import check_schema
 from .sql import PostgresSession
 
@@ -69,3 +69,12 @@ class PostgresLoader:
                 cursor, "staging.airports", STAGED_AIRPORT_COLUMNS, staged.airport_files
             )
         return LoadResult(deleted, loaded, airports)
+
+    def load_airports(self, staged: StagedAirports) -> int:
+        with self._connect() as conn, conn.transaction(), conn.cursor() as cursor:
+            # The same lock as a day's load: that one replaces the airports table too.
+            cursor.execute("select pg_advisory_xact_lock(%s)", (_LOAD_LOCK_KEY,))
+            cursor.execute("delete from staging.airports")
+            return self._copy(
+                cursor, "staging.airports", STAGED_AIRPORT_COLUMNS, staged.airport_files
+            )

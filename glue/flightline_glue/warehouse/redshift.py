@@ -8,8 +8,10 @@ user, holding only what the warehouse bootstrap grants it.
 
 from __future__ import annotations
 
-from .base import LoadResult, StagedDay
+from ..storage import Storage
+from .base import LoadResult, StagedAirports, StagedDay
 from .ddl import check_schema
+from .manifest import write_manifest
 from .sql import DataApiSession, WarehouseLoadError, literal
 
 __all__ = ["RedshiftLoader", "WarehouseLoadError"]
@@ -19,7 +21,7 @@ class RedshiftLoader:
     staged_format = "parquet"
 
     def __init__(
-        self, client, workgroup: str, database: str, copy_role_arn: str,
+        self, client, workgroup: str, database: str, copy_role_arn: str, storage: Storage,
         poll_seconds: float = 2.0, timeout_seconds: float = 1800.0,
     ) -> None:  # fmt: skip
         self.session = DataApiSession(
@@ -27,12 +29,20 @@ class RedshiftLoader:
             poll_seconds=poll_seconds, timeout_seconds=timeout_seconds,
         )  # fmt: skip
         self.copy_role_arn = copy_role_arn
+        self.storage = storage
+
+    def _copy(self, table: str, folder_uri: str, files) -> str:
+        """COPY of exactly the staged files, through a manifest written beside them."""
+        manifest = write_manifest(self.storage, folder_uri, files)
+        return (
+            f"copy {table} from {literal(manifest)} iam_role {literal(self.copy_role_arn)} "
+            "format as parquet manifest"
+        )
 
     def check_schema(self) -> None:
         check_schema(self.session)
 
     def load_day(self, staged: StagedDay) -> LoadResult:
-        role = literal(self.copy_role_arn)
         described = self.session.batch(
             [
                 # Overlapping loads (duplicate events) must not both keep their rows: the
@@ -40,13 +50,22 @@ class RedshiftLoader:
                 "lock staging.flights, staging.airports",
                 "delete from staging.flights where flight_date = "
                 f"{literal(staged.flight_date.isoformat())}",
-                f"copy staging.flights from {literal(staged.flights_uri.rstrip('/') + '/')} "
-                f"iam_role {role} format as parquet",
+                self._copy("staging.flights", staged.flights_uri, staged.flight_files),
                 "delete from staging.airports",
-                f"copy staging.airports from {literal(staged.airports_uri.rstrip('/') + '/')} "
-                f"iam_role {role} format as parquet",
+                self._copy("staging.airports", staged.airports_uri, staged.airport_files),
             ]
         )
         rows = [sub.get("ResultRows", -1) for sub in described.get("SubStatements", [])][1:]
         rows += [-1] * (4 - len(rows))
         return LoadResult(flights_deleted=rows[0], flights_loaded=rows[1], airports_loaded=rows[3])
+
+    def load_airports(self, staged: StagedAirports) -> int:
+        described = self.session.batch(
+            [
+                "lock staging.airports",
+                "delete from staging.airports",
+                self._copy("staging.airports", staged.airports_uri, staged.airport_files),
+            ]
+        )
+        subs = described.get("SubStatements", [])
+        return subs[2].get("ResultRows", -1) if len(subs) > 2 else -1
