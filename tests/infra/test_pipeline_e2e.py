@@ -28,7 +28,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 DATE = "2024-01-01"
 
 
-def test_a_daily_upload_is_loaded_transformed_and_announced(
+def test_a_daily_upload_is_loaded_transformed_and_announced_by_unprivileged_roles(
     deployed_pipeline: Deployment, pipeline_database: localpg.ConnInfo
 ) -> None:
     pipeline = deployed_pipeline
@@ -95,4 +95,21 @@ def test_a_daily_upload_is_loaded_transformed_and_announced(
             f'select count(*) from "{schema}".fct_flights where flight_date = %s', (DATE,)
         ).fetchone()
         assert facts == (expected["valid_rows"],)
+        # The job and dbt ran as their own unprivileged roles (the bootstrap's), as on
+        # Redshift: staging belongs to the loader, the marts dbt built to dbt, and neither
+        # is a superuser.
+        loader, dbt = pipeline_database.login("loader").user, pipeline_database.login("dbt").user
+        owners = dict(
+            conn.execute(
+                "select c.relname, c.relowner::regrole::text from pg_class c "
+                "join pg_namespace n on n.oid = c.relnamespace "
+                "where (n.nspname, c.relname) in (('staging', 'flights'), (%s, 'fct_flights'))",
+                (schema,),
+            ).fetchall()
+        )
+        assert owners == {"flights": f'"{loader}"', "fct_flights": f'"{dbt}"'}
+        supers = conn.execute(
+            "select rolsuper from pg_roles where rolname in (%s, %s)", (loader, dbt)
+        ).fetchall()
+        assert supers == [(False,), (False,)]
     sqs.delete_queue(QueueUrl=queue)
