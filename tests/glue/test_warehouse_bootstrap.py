@@ -101,3 +101,14 @@ def test_tables_the_loader_creates_later_stay_readable(pg_database: localpg.Conn
         conn.execute("create table staging.later (x int)")
     assert fails(dbt, "select * from staging.later") is None
     assert fails(crawler, "select * from staging.later") is None
+
+
+def test_an_execution_name_of_80_characters_fits_run_id(pg_database: localpg.ConnInfo) -> None:
+    run_id = "x" * 80  # Step Functions' longest execution name
+    with psycopg.connect(pg_database.login("loader").url, autocommit=True) as conn:
+        conn.execute(
+            "insert into staging.airports values (1, 'c', 's', 'n', 'dim/airports.csv', %s, now())",
+            (run_id,),
+        )
+        stored = conn.execute("select run_id from staging.airports").fetchone()
+    assert stored == (run_id,)

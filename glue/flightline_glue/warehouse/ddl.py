@@ -38,6 +38,10 @@ POSTGRES_EXTRAS = (
     "create index if not exists flights_flight_date_idx on staging.flights (flight_date)",
 )
 NOW = {"redshift": "getdate()", "postgres": "now() at time zone 'utc'"}
+# First line of a migration whose statements may not run in a transaction block on Redshift
+# (e.g. ALTER COLUMN ... TYPE): each statement then runs on its own, and the version is
+# recorded after the last one.
+NO_TRANSACTION = "-- flightline: no-transaction"
 
 
 class WarehouseNotReady(RuntimeError):
@@ -48,6 +52,7 @@ class WarehouseNotReady(RuntimeError):
 class Migration:
     version: str
     statements: tuple[str, ...]
+    transactional: bool = True
 
 
 def statements_of(sql: str) -> tuple[str, ...]:
@@ -60,11 +65,12 @@ def migrations(dialect: str) -> list[Migration]:
     result = []
     files = [f for f in DDL_DIR.iterdir() if f.name.startswith("V") and f.name.endswith(".sql")]
     for path in sorted(files, key=lambda f: f.name):
-        rendered = Template(path.read_text()).substitute(options)
-        statements = statements_of(rendered)
+        text = path.read_text()
+        statements = statements_of(Template(text).substitute(options))
         if dialect == "postgres" and path.name.startswith("V001__"):
             statements += POSTGRES_EXTRAS
-        result.append(Migration(path.name.split("__", 1)[0], statements))
+        transactional = not text.startswith(NO_TRANSACTION)
+        result.append(Migration(path.name.split("__", 1)[0], statements, transactional))
     return result
 
 
@@ -104,7 +110,14 @@ def apply_migrations(session: SqlSession, owner: str) -> list[str]:
             f"insert into {MIGRATIONS_TABLE} (version, applied_at) "
             f"values ({literal(migration.version)}, {NOW[session.dialect]})"
         )
-        session.run(_as(owner, [*migration.statements, record]))
+        if migration.transactional:
+            session.run(_as(owner, [*migration.statements, record]))
+        else:
+            # Fail closed: stop at the first failing statement, record nothing; every
+            # statement of such a migration must be safe to run again.
+            for statement in migration.statements:
+                session.run(_as(owner, [statement]))
+            session.run(_as(owner, [record]))
         done.append(migration.version)
     return done
 
