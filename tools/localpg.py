@@ -20,6 +20,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,15 +163,24 @@ def login_password(principal: str) -> str:
     return path.read_text().strip()
 
 
+# Roles belong to the whole cluster: databases set up at once (parallel test lanes) would
+# race on them ("tuple concurrently updated").
+_SET_UP_LOCK = threading.Lock()
+
+
 def set_up(info: ConnInfo) -> str:
-    """Bootstrap and migrate `info`'s database as the admin; idempotent. Returns what it did."""
+    """Bootstrap and migrate `info`'s database as the admin; idempotent. Returns what it did.
+    The roles get their passwords when created (the password files and the cluster live and
+    go together in the state dir)."""
     from flightline_glue.warehouse.bootstrap import set_up_warehouse
     from flightline_glue.warehouse.sql import PostgresSession
 
     passwords = {key: login_password(key) for key in PRINCIPAL_KEYS}
-    result = set_up_warehouse(
-        PostgresSession(info.url, "flightline-bootstrap"), principals(), info.dbname, passwords
-    )
+    with _SET_UP_LOCK:
+        result = set_up_warehouse(
+            PostgresSession(info.url, "flightline-bootstrap"), principals(), info.dbname,
+            passwords,
+        )  # fmt: skip
     return result.describe()
 
 

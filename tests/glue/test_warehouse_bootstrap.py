@@ -3,6 +3,9 @@ needs, and applying it again changes nothing."""
 
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+
 import psycopg
 import pytest
 from flightline_glue.warehouse.bootstrap import BOOTSTRAP_TABLE, bootstrap_files
@@ -112,3 +115,17 @@ def test_an_execution_name_of_80_characters_fits_run_id(pg_database: localpg.Con
         )
         stored = conn.execute("select run_id from staging.airports").fetchone()
     assert stored == (run_id,)
+
+
+def test_databases_set_up_at_once_do_not_race_on_the_shared_roles(
+    pg_info: localpg.ConnInfo,
+) -> None:
+    # Parallel end-to-end lanes each get a database at the same time; the roles are shared.
+    with contextlib.ExitStack() as stack:
+        databases = [
+            stack.enter_context(throwaway_database(pg_info, f"test_race{i}", set_up=False))
+            for i in range(4)
+        ]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(localpg.set_up, databases))
+        assert all("migrations applied: V001" in r for r in results), results

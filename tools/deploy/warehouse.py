@@ -70,7 +70,8 @@ def set_up_after_deploy(
         poll_seconds=poll_seconds,
     )
     result = set_up_warehouse(
-        session, principals, outputs["DatabaseName"], {"crawler": crawler["password"]}
-    )
+        session, principals, outputs["DatabaseName"], {"crawler": crawler["password"]},
+        reset_passwords=True,
+    )  # fmt: skip
     log(f"warehouse: {result.describe()}")
     return result

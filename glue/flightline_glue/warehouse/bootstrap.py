@@ -89,12 +89,13 @@ def _set_password(dialect: str, name: str, password: str) -> str:
 
 
 def ensure_principals(
-    session: SqlSession, principals: Principals, passwords: dict[str, str]
-) -> list[str]:
+    session: SqlSession, principals: Principals, passwords: dict[str, str],
+    reset_passwords: bool = False,
+) -> list[str]:  # fmt: skip
     """Create the database users that do not exist yet (users belong to the whole
-    namespace/cluster, not to one database); keep password logins' passwords current.
-    `passwords` maps principal keys ("crawler", locally all three) to passwords.
-    Returns the users created."""
+    namespace/cluster, not to one database). `passwords` maps principal keys ("crawler",
+    locally all three) to passwords; `reset_passwords` sets them on existing users too (the
+    deploy tool: the crawler's secret may have been replaced). Returns the users created."""
     names = principals.names()
     wanted = ", ".join(literal(n) for n in names.values())
     existing = {
@@ -106,7 +107,7 @@ def ensure_principals(
         if name not in existing:
             statements.append(_create_user(session.dialect, name, password))
             created.append(name)
-        elif password:
+        elif password and reset_passwords:
             statements.append(_set_password(session.dialect, name, password))
     if statements:
         session.run(statements)
@@ -152,11 +153,11 @@ class SetupResult:
 
 def set_up_warehouse(
     session: SqlSession, principals: Principals, database: str,
-    passwords: dict[str, str] | None = None,
+    passwords: dict[str, str] | None = None, reset_passwords: bool = False,
 ) -> SetupResult:  # fmt: skip
     """Principals, then the bootstrap files, then the staging migrations (as the loader).
     `session` must be an admin's (superuser); idempotent."""
-    created = ensure_principals(session, principals, passwords or {})
+    created = ensure_principals(session, principals, passwords or {}, reset_passwords)
     booted = apply_bootstrap(session, principals, database)
     migrated = ddl.apply_migrations(session, principals.loader)
     return SetupResult(created, booted, migrated)
