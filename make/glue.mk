@@ -4,7 +4,7 @@ SOURCE ?= data/sample
 OUTPUT ?= var/output
 SAMPLE_DATES := $(patsubst data/sample/daily_flights/date=%,%,$(wildcard data/sample/daily_flights/date=*))
 RUN_JOB = PYTHONPATH=glue $(PY) -m flightline_glue.local --source-root $(SOURCE) \
-	--output-root $(OUTPUT) --warehouse-url "$$($(PY) -m tools.localpg url)"
+	--output-root $(OUTPUT) --warehouse-url "$$($(PY) -m tools.localpg url --as loader)"
 
 .PHONY: run
 run: venv check-java pg-up ## Run the job for one day: make run DATE=2024-01-02 [SOURCE=data/generated]

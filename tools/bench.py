@@ -172,19 +172,23 @@ def measure_bare_copy(staged_dir: str, db_url: str) -> dict:
     """COPY the job's staged rows into a plain table: the ceiling for any loader."""
     files = sorted(p for p in Path(staged_dir).glob("part-*"))
     with psycopg.connect(db_url) as conn:
-        conn.execute("drop table if exists bench_bare_copy")
-        conn.execute("create table bench_bare_copy (like staging.flights)")
+        # In staging: the loader's role may create tables nowhere else.
+        conn.execute("drop table if exists staging.bench_bare_copy")
+        conn.execute("create table staging.bench_bare_copy (like staging.flights)")
         conn.commit()
         started = time.monotonic()
-        with conn.cursor() as cur, cur.copy("copy bench_bare_copy from stdin (format csv)") as copy:
+        with (
+            conn.cursor() as cur,
+            cur.copy("copy staging.bench_bare_copy from stdin (format csv)") as copy,
+        ):
             for path in files:
                 with open(path, "rb") as f:
                     while chunk := f.read(1 << 20):
                         copy.write(chunk)
         conn.commit()
         elapsed = time.monotonic() - started
-        rows = conn.execute("select count(*) from bench_bare_copy").fetchone()[0]
-        conn.execute("drop table bench_bare_copy")
+        rows = conn.execute("select count(*) from staging.bench_bare_copy").fetchone()[0]
+        conn.execute("drop table staging.bench_bare_copy")
         conn.commit()
     return {"copy_s": elapsed, "rows": rows}
 
@@ -215,12 +219,19 @@ def _generate(rows: int) -> Path:
     return target
 
 
-def _fresh_database(info) -> str:
+def _fresh_database(info):
+    """A new database with the warehouse bootstrap: the job loads it as its own role."""
+    import dataclasses
+
+    from tools import localpg
+
     name = f"bench_{uuid.uuid4().hex[:8]}"
     admin = info.url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
-    return info.url.rsplit("/", 1)[0] + f"/{name}"
+    database = dataclasses.replace(info, dbname=name)
+    localpg.set_up(database)
+    return database
 
 
 def _drop_database(url: str) -> None:
@@ -236,14 +247,15 @@ def run_bench(rows: int, small_rows: int) -> dict:
     results: dict = {"rows": rows, "small_rows": small_rows, "cpus": os.cpu_count()}
     for label, n in (("small", small_rows), ("large", rows)):
         source = _generate(n)
-        db_url = _fresh_database(info)
+        database = _fresh_database(info)
+        db_url = database.login("loader").url
         try:
             job = _child("job", source, db_url, BENCH_DIR / f"out-{n}")
             if label == "large":
                 results["duckdb"] = _child("duckdb", source, db_url, BENCH_DIR / "duckdb-out")
                 results["bare_copy"] = measure_bare_copy(job["staged_flights"], db_url)
         finally:
-            _drop_database(db_url)
+            _drop_database(database.url)
         results[f"job_{label}"] = job
     return results
 

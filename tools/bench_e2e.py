@@ -69,9 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     admin = dataclasses.replace(pg, dbname="postgres")
     with psycopg.connect(admin.url, autocommit=True) as conn:
         conn.execute(f'create database "{db}"')
+    # The bootstrap, as a deploy gives Redshift; the env file's local logins reach it.
+    localpg.set_up(dataclasses.replace(pg, dbname=db))
     base = load_env("local")
     env = f"b{uuid.uuid4().hex[:6]}"  # EnvName allows 7 characters
-    overrides = {"EnvName": env, "DatabaseName": db, "PostgresPassword": pg.password}
+    overrides = {"EnvName": env, "DatabaseName": db}
     config = dataclasses.replace(base, env=env, parameters={**base.parameters, **overrides})
     client, _ = make_session(config.region or "us-east-1", args.endpoint_url)
     results = deploy_env(config, client, poll_seconds=0.5, log=lambda m: None)

@@ -1,8 +1,13 @@
 """A throwaway PostgreSQL 15 cluster on 127.0.0.1: the local stand-in for Redshift.
 
-`python -m tools.localpg start|stop|status|env|url`. Start is idempotent: it creates the
-cluster on first use (initdb as the `postgres` user when run as root, since initdb refuses
-root) and reuses a running one. The password is generated per cluster and kept beside it.
+`python -m tools.localpg start|stop|status|env|url [--as loader|dbt|crawler]`. Start is
+idempotent: it creates the cluster on first use (initdb as the `postgres` user when run as
+root, since initdb refuses root), reuses a running one, and applies the warehouse bootstrap
+and staging migrations (flightline_glue/warehouse/bootstrap.py) to the database, as the
+deploy tool does on Redshift. The cluster owner is the admin; the job, dbt and the crawlers
+log in as their own NOSUPERUSER roles named as on Redshift (the `local` environment's
+`IAMR:` users, `glue_crawler`), each with only the bootstrap's grants. Passwords are
+generated per cluster and kept beside it (`logins/<principal>` for the three roles).
 """
 
 from __future__ import annotations
@@ -10,15 +15,21 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The warehouse bootstrap lives with the job's package (glue/); imported from there.
+sys.path.insert(0, str(REPO_ROOT / "glue"))
+
 STATE_DIR = Path(os.environ.get("FLIGHTLINE_STATE_DIR", REPO_ROOT / ".state"))
 PG_DIR = STATE_DIR / "postgres"
 DATA_DIR = PG_DIR / "data"
@@ -28,6 +39,10 @@ HOST = "127.0.0.1"
 PORT = int(os.environ.get("FLIGHTLINE_PG_PORT", "54329"))
 USER = "flightline"
 DATABASE = "flightline"
+LOGINS_DIR = PG_DIR / "logins"
+# Named as the `local` environment's principals would be on Redshift.
+PROJECT, LOCAL_ENV = "flightline", "local"
+PRINCIPAL_KEYS = ("loader", "dbt", "crawler")
 PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin",)
 
 
@@ -45,7 +60,13 @@ class ConnInfo:
 
     @property
     def url(self) -> str:
-        return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{self.dbname}"
+        user, password = quote(self.user, safe=""), quote(self.password, safe="")
+        return f"postgresql://{user}:{password}@{self.host}:{self.port}/{self.dbname}"
+
+    def login(self, principal: str) -> ConnInfo:
+        """The same database as one of the principals (loader, dbt, crawler)."""
+        name = principals().names()[principal]
+        return ConnInfo(self.host, self.port, name, login_password(principal), self.dbname)
 
     def env(self) -> dict[str, str]:
         """libpq variables: psql, psycopg and the dbt profile all read these."""
@@ -126,6 +147,43 @@ def _init_cluster() -> None:
         pwfile.unlink(missing_ok=True)
 
 
+def principals():
+    from flightline_glue.warehouse.bootstrap import Principals
+
+    return Principals.for_env(PROJECT, LOCAL_ENV)
+
+
+def login_password(principal: str) -> str:
+    """The principal's generated password (created on first use, 0600)."""
+    path = LOGINS_DIR / principal
+    if not path.exists():
+        LOGINS_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+        os.chmod(path, 0o600)
+    return path.read_text().strip()
+
+
+# Roles belong to the whole cluster: databases set up at once (parallel test lanes) would
+# race on them ("tuple concurrently updated").
+_SET_UP_LOCK = threading.Lock()
+
+
+def set_up(info: ConnInfo) -> str:
+    """Bootstrap and migrate `info`'s database as the admin; idempotent. Returns what it did.
+    The roles get their passwords when created (the password files and the cluster live and
+    go together in the state dir)."""
+    from flightline_glue.warehouse.bootstrap import set_up_warehouse
+    from flightline_glue.warehouse.sql import PostgresSession
+
+    passwords = {key: login_password(key) for key in PRINCIPAL_KEYS}
+    with _SET_UP_LOCK:
+        result = set_up_warehouse(
+            PostgresSession(info.url, "flightline-bootstrap"), principals(), info.dbname,
+            passwords,
+        )  # fmt: skip
+    return result.describe()
+
+
 def _port_open() -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)
@@ -176,6 +234,7 @@ def start() -> ConnInfo:
         )
     info = conninfo()
     _ensure_database(info)
+    set_up(info)
     return info
 
 
@@ -222,6 +281,12 @@ def destroy() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.localpg", description=__doc__)
     parser.add_argument("command", choices=["start", "stop", "destroy", "status", "env", "url"])
+    parser.add_argument(
+        "--as",
+        dest="principal",
+        choices=PRINCIPAL_KEYS,
+        help="env/url: log in as this principal's role instead of the admin",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
@@ -240,10 +305,11 @@ def main(argv: list[str] | None = None) -> int:
             print("running" if is_running() else "stopped")
             return 0 if is_running() else 3
         elif args.command == "env":
-            for key, value in conninfo().env().items():
-                print(f"export {key}={value}")
+            info = conninfo().login(args.principal) if args.principal else conninfo()
+            for key, value in info.env().items():
+                print(f"export {key}={shlex.quote(value)}")
         elif args.command == "url":
-            print(conninfo().url)
+            print((conninfo().login(args.principal) if args.principal else conninfo()).url)
     except LocalPgError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

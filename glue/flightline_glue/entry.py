@@ -12,13 +12,16 @@ import logging
 import sys
 from collections.abc import Callable
 
+from .airports_job import run_airports
 from .contract import parse_flight_date
 from .job import JobConfig, run_job
 from .storage import storage_for
 from .warehouse import WarehouseConfig, loader_for
 
-REQUIRED = ["JOB_NAME", "flight_date", "source_root", "output_root", "warehouse_secret_id"]
-OPTIONAL = ["run_id", "trigger_key", "JOB_RUN_ID"]
+REQUIRED = ["JOB_NAME", "source_root", "output_root", "warehouse_secret_id"]
+# --mode airports: an upload of dim/airports.csv (airports_job); otherwise a day's run,
+# which needs --flight_date.
+OPTIONAL = ["flight_date", "mode", "run_id", "trigger_key", "JOB_RUN_ID"]
 
 
 def parse_job_args(argv: list[str], required: list[str], optional: list[str]) -> dict[str, str]:
@@ -65,14 +68,18 @@ def main(argv: list[str]) -> None:
     except ImportError:
         runtime = _local_runtime
     args, spark, spark_native_s3, commit = runtime(argv)
-    config = JobConfig(
-        flight_date=parse_flight_date(args["flight_date"]),
-        run_id=args.get("run_id") or args.get("JOB_RUN_ID") or "unnamed-run",
-        trigger_key=args.get("trigger_key") or None,
-    )
+    airports_only = args.get("mode") == "airports"
+    if not airports_only and not args.get("flight_date"):
+        raise SystemExit("error: missing job argument(s): --flight_date")
+    run_id = args.get("run_id") or args.get("JOB_RUN_ID") or "unnamed-run"
+    trigger_key = args.get("trigger_key") or None
     source = storage_for(args["source_root"], spark_native_s3=spark_native_s3)
     output = storage_for(args["output_root"], spark_native_s3=spark_native_s3)
     loader = loader_for(WarehouseConfig.from_secret(args["warehouse_secret_id"]), output)
-    summary = run_job(spark, config, source, output, loader)
+    if airports_only:
+        summary = run_airports(spark, run_id, source, output, loader, trigger_key)
+    else:
+        config = JobConfig(parse_flight_date(args["flight_date"]), run_id, trigger_key)
+        summary = run_job(spark, config, source, output, loader)
     print(summary.to_json(), file=sys.stdout)
     commit()

@@ -65,7 +65,7 @@ def _data_files(uris: list[str]) -> tuple[str, ...]:
     return tuple(u for u in uris if not u.rsplit("/", 1)[-1].startswith(("_", ".")))
 
 
-def _airport_rejects_csv(dim: AirportsDimension, flight_date: dt.date) -> bytes:
+def _airport_rejects_csv(dim: AirportsDimension, flight_date: dt.date | None) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(REJECT_COLUMNS)
@@ -122,7 +122,7 @@ def run_job(
     )
     summary.outputs = dict(paths)
     try:
-        loader.apply_ddl()
+        loader.check_schema()
         files = discover_flight_files(source, config.flight_date)
         summary.input_files = [
             {"file": f.name, "extra_columns": list(f.extra_columns)} for f in files

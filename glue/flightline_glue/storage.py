@@ -29,6 +29,9 @@ class Storage(Protocol):
 
     def write_bytes(self, uri: str, data: bytes) -> None: ...
 
+    def size(self, uri: str) -> int:
+        """The object's length in bytes."""
+
     def spark_input(self, uri: str) -> str:
         """A path Spark can read that holds this file's bytes."""
 
@@ -55,6 +58,9 @@ class LocalStorage:
     def write_bytes(self, uri: str, data: bytes) -> None:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
         Path(uri).write_bytes(data)
+
+    def size(self, uri: str) -> int:
+        return Path(uri).stat().st_size
 
     def spark_input(self, uri: str) -> str:
         return uri
@@ -103,6 +109,10 @@ class S3Storage:
     def write_bytes(self, uri: str, data: bytes) -> None:
         bucket, key = _split_s3(uri)
         self.client.put_object(Bucket=bucket, Key=key, Body=data)
+
+    def size(self, uri: str) -> int:
+        bucket, key = _split_s3(uri)
+        return self.client.head_object(Bucket=bucket, Key=key)["ContentLength"]
 
     def spark_input(self, uri: str) -> str:
         if self.spark_native:

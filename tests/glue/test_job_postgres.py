@@ -17,7 +17,10 @@ from flightline_glue.contract import InputContractError
 from flightline_glue.job import JobConfig, run_job
 from flightline_glue.storage import LocalStorage
 from flightline_glue.warehouse import StagedDay
+from flightline_glue.warehouse.ddl import WarehouseNotReady
 from flightline_glue.warehouse.postgres import PostgresLoader
+
+from tests.fixtures.postgres import throwaway_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -38,7 +41,7 @@ def expected(day: dt.date) -> dict:
 
 def run(spark, source: Path, tmp_path: Path, db, day: dt.date, run_id: str, storage=None):
     output = storage or LocalStorage(tmp_path / "output")
-    loader = PostgresLoader(db.url, output)
+    loader = PostgresLoader(db.login("loader").url, output)
     return run_job(spark, JobConfig(day, run_id), LocalStorage(source), output, loader)
 
 
@@ -205,7 +208,7 @@ def test_overlapping_loads_of_one_day_keep_one_copy(spark, source, tmp_path, pg_
 
     def load(_: int):
         barrier.wait()
-        return PostgresLoader(pg_database.url, output).load_day(staged)
+        return PostgresLoader(pg_database.login("loader").url, output).load_day(staged)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(load, range(4)))
@@ -215,3 +218,29 @@ def test_overlapping_loads_of_one_day_keep_one_copy(spark, source, tmp_path, pg_
         (2000, 2000)
     ]
     assert rows(pg_database, "select count(*) from staging.airports") == [(76,)]
+
+
+def test_without_the_bootstrap_the_job_fails_saying_what_to_run(spark, source, tmp_path, pg_info):
+    with throwaway_database(pg_info, "test_bare", set_up=False) as bare:
+        with pytest.raises(WarehouseNotReady) as raised:
+            run(spark, source, tmp_path, bare, CLEAN_DAY, "run-1")
+        summary = json.loads(
+            (tmp_path / "output" / "runs" / f"date={CLEAN_DAY}" / "run_id=run-1" / "summary.json")
+            .read_text()
+        )  # fmt: skip
+    message = str(raised.value)
+    assert "make pg-up" in message
+    assert "make deploy ENV=<env> STACKS=warehouse" in message
+    assert "Warehouse bootstrap" in message
+    assert summary["status"] == "failed"
+    assert "WarehouseNotReady" in summary["error"]
+
+
+def test_a_warehouse_behind_the_job_fails_naming_the_missing_migration(
+    spark, source, tmp_path, pg_database
+):
+    with psycopg.connect(pg_database.url, autocommit=True) as conn:
+        conn.execute("delete from staging.schema_migrations where version = 'V001'")
+    with pytest.raises(WarehouseNotReady, match=r"needs migration\(s\) V001.*make pg-up"):
+        run(spark, source, tmp_path, pg_database, CLEAN_DAY, "run-1")
+    assert day_rows(pg_database, CLEAN_DAY) == []

@@ -1,54 +1,100 @@
 """The Redshift loader's conversation with the Redshift Data API.
 
 Redshift Serverless cannot run here, so this is the one place the warehouse is stubbed:
-botocore's Stubber checks every request the loader sends and answers as the API does.
+botocore's Stubber checks every request the loader sends (to the Data API and to S3, where
+it writes the COPY manifests) and answers as the APIs do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from flightline_glue.warehouse import StagedDay
+from flightline_glue.storage import S3Storage
+from flightline_glue.warehouse import StagedAirports, StagedDay
+from flightline_glue.warehouse.ddl import WarehouseNotReady, migrations, required_versions
 from flightline_glue.warehouse.redshift import RedshiftLoader, WarehouseLoadError
 
 ROLE = "arn:aws:iam::123456789012:role/flightline-dev-redshift-copy"
+RUN = "s3://landing/staged/date=2024-01-03/run_id=exec-1"
+# What the job staged (its list excludes Spark's _SUCCESS marker), with the objects' sizes.
+FLIGHT_FILES = {f"{RUN}/flights/part-00000.snappy.parquet": 1200,
+                f"{RUN}/flights/part-00001.snappy.parquet": 900}  # fmt: skip
+AIRPORT_FILES = {f"{RUN}/airports/part-00000.snappy.parquet": 300}
 DAY = StagedDay(
     flight_date=dt.date(2024, 1, 3),
     run_id="exec-1",
-    flights_uri="s3://landing/staged/date=2024-01-03/run_id=exec-1/flights",
-    flight_files=(),
-    airports_uri="s3://landing/staged/date=2024-01-03/run_id=exec-1/airports",
-    airport_files=(),
+    flights_uri=f"{RUN}/flights",
+    flight_files=tuple(FLIGHT_FILES),
+    airports_uri=f"{RUN}/airports",
+    airport_files=tuple(AIRPORT_FILES),
 )
+
+
+def _client(service: str):
+    return boto3.client(
+        service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
 
 
 @pytest.fixture
 def data_api():
-    client = boto3.client(
-        "redshift-data", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    client = _client("redshift-data")
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
 
 
-def loader(client) -> RedshiftLoader:
-    return RedshiftLoader(client, "flightline-dev", "flightline", ROLE, poll_seconds=0)
+class StagedBucket:
+    """The landing bucket as the loader sees it: object sizes, and the manifests it writes."""
+
+    def __init__(self) -> None:
+        self.client = _client("s3")
+        self.stubber = Stubber(self.client)
+        self.written: dict[str, dict] = {}
+        self.client.meta.events.register("provide-client-params.s3.PutObject", self._record)
+
+    def _record(self, params, **_) -> None:
+        self.written[f"s3://{params['Bucket']}/{params['Key']}"] = json.loads(params["Body"])
+
+    def expect_manifest(self, folder: str, files: dict[str, int]) -> None:
+        for uri, size in files.items():
+            key = uri.removeprefix("s3://landing/")
+            self.stubber.add_response(
+                "head_object", {"ContentLength": size}, {"Bucket": "landing", "Key": key}
+            )
+        key = folder.removeprefix("s3://landing/") + ".manifest"
+        self.stubber.add_response("put_object", {}, {"Bucket": "landing", "Key": key, "Body": ANY})
 
 
-def test_a_day_is_deleted_and_copied_in_one_batch_transaction(data_api):
+@pytest.fixture
+def bucket():
+    staged = StagedBucket()
+    with staged.stubber:
+        yield staged
+        staged.stubber.assert_no_pending_responses()
+
+
+def loader(client, bucket: StagedBucket | None = None) -> RedshiftLoader:
+    storage = S3Storage("s3://landing", bucket.client if bucket else None, spark_native=True)
+    return RedshiftLoader(client, "flightline-dev", "flightline", ROLE, storage, poll_seconds=0)
+
+
+def test_a_day_is_deleted_and_copied_in_one_batch_transaction(data_api, bucket):
     client, stubber = data_api
+    bucket.expect_manifest(DAY.flights_uri, FLIGHT_FILES)
+    bucket.expect_manifest(DAY.airports_uri, AIRPORT_FILES)
     sqls = [
         "lock staging.flights, staging.airports",
         "delete from staging.flights where flight_date = '2024-01-03'",
-        "copy staging.flights from 's3://landing/staged/date=2024-01-03/run_id=exec-1/flights/' "
-        f"iam_role '{ROLE}' format as parquet",
+        f"copy staging.flights from '{RUN}/flights.manifest' iam_role '{ROLE}' "
+        "format as parquet manifest",
         "delete from staging.airports",
-        "copy staging.airports from 's3://landing/staged/date=2024-01-03/run_id=exec-1/airports/' "
-        f"iam_role '{ROLE}' format as parquet",
+        f"copy staging.airports from '{RUN}/airports.manifest' iam_role '{ROLE}' "
+        "format as parquet manifest",
     ]
     stubber.add_response(
         "batch_execute_statement",
@@ -69,7 +115,7 @@ def test_a_day_is_deleted_and_copied_in_one_batch_transaction(data_api):
         {"Id": "b-1"},
     )
 
-    result = loader(client).load_day(DAY)
+    result = loader(client, bucket).load_day(DAY)
 
     assert (result.flights_deleted, result.flights_loaded, result.airports_loaded) == (
         1971,
@@ -78,8 +124,10 @@ def test_a_day_is_deleted_and_copied_in_one_batch_transaction(data_api):
     )
 
 
-def test_a_failed_batch_raises_with_redshifts_error(data_api):
+def test_a_failed_batch_raises_with_redshifts_error(data_api, bucket):
     client, stubber = data_api
+    bucket.expect_manifest(DAY.flights_uri, FLIGHT_FILES)
+    bucket.expect_manifest(DAY.airports_uri, AIRPORT_FILES)
     stubber.add_response("batch_execute_statement", {"Id": "b-2"}, {"WorkgroupName": ANY,
                          "Database": ANY, "Sqls": ANY})  # fmt: skip
     stubber.add_response(
@@ -88,46 +136,112 @@ def test_a_failed_batch_raises_with_redshifts_error(data_api):
         {"Id": "b-2"},
     )
     with pytest.raises(WarehouseLoadError, match="FAILED: Spectrum Scan Error"):
-        loader(client).load_day(DAY)
+        loader(client, bucket).load_day(DAY)
 
 
-def test_ddl_applies_only_the_migrations_not_yet_recorded(data_api):
-    client, stubber = data_api
-    stubber.add_response("batch_execute_statement", {"Id": "boot"}, {"WorkgroupName": ANY,
-                         "Database": ANY, "Sqls": ANY})  # fmt: skip
-    stubber.add_response("describe_statement", {"Id": "boot", "Status": "FINISHED"}, {"Id": "boot"})
+def _select_versions(stubber, status: str, records: list[str], error: str = "") -> None:
+    """The loader's schema check: one query of the recorded migrations."""
     stubber.add_response(
         "execute_statement",
         {"Id": "sel"},
         {
-            "WorkgroupName": ANY,
-            "Database": ANY,
+            "WorkgroupName": "flightline-dev",
+            "Database": "flightline",
             "Sql": "select version from staging.schema_migrations",
         },
     )
-    stubber.add_response("describe_statement", {"Id": "sel", "Status": "FINISHED"}, {"Id": "sel"})
-    stubber.add_response("get_statement_result", {"Records": [], "TotalNumRows": 0}, {"Id": "sel"})
-    stubber.add_response(
-        "batch_execute_statement",
-        {"Id": "v001"},
-        {
-            "WorkgroupName": ANY,
-            "Database": ANY,
-            "Sqls": [
-                "create schema if not exists staging",
-                ANY,  # staging.flights, checked below
-                ANY,  # staging.airports
-                "insert into staging.schema_migrations (version, applied_at) "
-                "values ('V001', getdate())",
-            ],
-        },
-    )
-    stubber.add_response("describe_statement", {"Id": "v001", "Status": "FINISHED"}, {"Id": "v001"})
+    described = {"Id": "sel", "Status": status} | ({"Error": error} if error else {})
+    stubber.add_response("describe_statement", described, {"Id": "sel"})
+    if status == "FINISHED":
+        rows = [[{"stringValue": v}] for v in records]
+        stubber.add_response(
+            "get_statement_result", {"Records": rows, "TotalNumRows": len(rows)}, {"Id": "sel"}
+        )
 
-    loader(client).apply_ddl()
 
-    from flightline_glue.warehouse.ddl import migrations
+def test_the_schema_check_passes_when_every_migration_is_recorded(data_api):
+    client, stubber = data_api
+    _select_versions(stubber, "FINISHED", required_versions())
+    loader(client).check_schema()  # no DDL: the loader's user may not run any
 
-    flights_ddl = migrations("redshift")[0].statements[1]
+
+def test_a_warehouse_behind_fails_naming_the_migrations_and_what_to_run(data_api):
+    client, stubber = data_api
+    _select_versions(stubber, "FINISHED", [])
+    with pytest.raises(WarehouseNotReady, match=r"needs migration\(s\) V001.*STACKS=warehouse"):
+        loader(client).check_schema()
+
+
+def test_an_unbootstrapped_warehouse_fails_with_redshifts_error_and_the_fix(data_api):
+    client, stubber = data_api
+    # What an IAMR: user without grants gets from Redshift.
+    _select_versions(stubber, "FAILED", [], "ERROR: permission denied for schema staging")
+    with pytest.raises(WarehouseNotReady, match=r"permission denied for schema staging.*pg-up"):
+        loader(client).check_schema()
+
+
+def test_staging_ddl_carries_redshifts_physical_design():
+    flights_ddl = migrations("redshift")[0].statements[0]
+    assert flights_ddl.startswith("create table if not exists staging.flights")
     assert flights_ddl.endswith("diststyle even compound sortkey (flight_date)")
     assert "varchar(32)" in flights_ddl
+
+
+def test_the_manifests_list_exactly_the_staged_files_with_their_lengths(data_api, bucket):
+    client, stubber = data_api
+    bucket.expect_manifest(DAY.flights_uri, FLIGHT_FILES)
+    bucket.expect_manifest(DAY.airports_uri, AIRPORT_FILES)
+    stubber.add_response("batch_execute_statement", {"Id": "b-3"}, {"WorkgroupName": ANY,
+                         "Database": ANY, "Sqls": ANY})  # fmt: skip
+    stubber.add_response("describe_statement", {"Id": "b-3", "Status": "FINISHED"}, {"Id": "b-3"})
+
+    loader(client, bucket).load_day(DAY)
+
+    # For Parquet, Redshift needs each entry's content_length ("COPY examples").
+    assert bucket.written[f"{RUN}/flights.manifest"] == {
+        "entries": [
+            {"url": uri, "mandatory": True, "meta": {"content_length": size}}
+            for uri, size in FLIGHT_FILES.items()
+        ]
+    }
+    assert [e["url"] for e in bucket.written[f"{RUN}/airports.manifest"]["entries"]] == list(
+        AIRPORT_FILES
+    )
+
+
+def test_nothing_staged_is_refused_before_any_statement(data_api, bucket):
+    client, _ = data_api
+    empty = StagedDay(DAY.flight_date, "exec-1", DAY.flights_uri, (), DAY.airports_uri, ())
+    with pytest.raises(ValueError, match="nothing staged under s3://landing/staged/"):
+        loader(client, bucket).load_day(empty)
+
+
+def test_an_airports_upload_replaces_the_airports_table_alone_in_one_batch(data_api, bucket):
+    client, stubber = data_api
+    uri = "s3://landing/staged/airports/run_id=exec-2/airports"
+    files = {f"{uri}/part-00000.snappy.parquet": 310}
+    bucket.expect_manifest(uri, files)
+    sqls = [
+        "lock staging.airports",
+        "delete from staging.airports",
+        f"copy staging.airports from '{uri}.manifest' iam_role '{ROLE}' format as parquet manifest",
+    ]
+    stubber.add_response(
+        "batch_execute_statement",
+        {"Id": "a-1"},
+        {"WorkgroupName": "flightline-dev", "Database": "flightline", "Sqls": sqls},
+    )
+    stubber.add_response(
+        "describe_statement",
+        {
+            "Id": "a-1",
+            "Status": "FINISHED",
+            "SubStatements": [
+                {"Id": f"a-1:{i}", "ResultRows": rows}
+                for i, rows in enumerate((0, 76, 74), start=1)
+            ],
+        },
+        {"Id": "a-1"},
+    )
+    staged = StagedAirports("exec-2", uri, tuple(files))
+    assert loader(client, bucket).load_airports(staged) == 74

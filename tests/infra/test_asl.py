@@ -203,7 +203,8 @@ def test_validator_rejects_non_definitions(tmp_path: Path, text: str, expected: 
 
 def test_validator_cli_reports_placeholder_mismatch(tmp_path: Path, asl: dict[str, Any]) -> None:
     broken = copy.deepcopy(asl)
-    broken["States"]["RunDbt"]["Parameters"]["ProjectName"] = "${Unknown}"
+    for state in ("RunDbt", "RebuildAirportsDimension"):  # every use of DbtProjectName
+        broken["States"][state]["Parameters"]["ProjectName"] = "${Unknown}"
     path = tmp_path / "p.asl.json"
     path.write_text(json.dumps(broken))
     template = REPO_ROOT / "cloudformation" / "orchestration.yaml"

@@ -19,6 +19,7 @@ from tools.deploy.config import load_env
 
 from .helpers import (
     CSV,
+    WAIT_SECONDS,
     Deployment,
     deploy,
     deployed,
@@ -242,8 +243,10 @@ def test_a_daily_file_outside_a_date_folder_fails_with_one_notice(
     assert body["trigger_key"] == "daily_flights/2024-01-01/x.csv"
 
 
-def test_airports_file_is_announced_not_loaded(
-    deployment: Deployment, notices: Callable[[], list[dict[str, Any]]]
+def test_an_airports_file_without_rows_fails_its_own_load_and_says_so(
+    deployment: Deployment,
+    notices: Callable[[], list[dict[str, Any]]],
+    pg_info: localpg.ConnInfo,  # the job checks the local warehouse before reading the file
 ) -> None:
     s3, sfn = deployment.client("s3"), deployment.client("stepfunctions")
     before = {e["executionArn"] for e in executions(sfn, deployment.state_machine)}
@@ -257,11 +260,16 @@ def test_airports_file_is_announced_not_loaded(
             if e["executionArn"] not in before and e["status"] != "RUNNING"
         ],
         "the execution to finish",
+        seconds=WAIT_SECONDS * 3,  # the airports route runs the real Glue job
     )
-    assert execution["status"] == "SUCCEEDED"
-    assert "StartCrawler" not in entered(history(sfn, execution["executionArn"]))
-    (message,) = wait_for(notices, "the airports notice")
-    assert json.loads(message["Message"])["status"] == "AIRPORTS_UPDATED"
+    assert execution["status"] == "FAILED"
+    steps = entered(history(sfn, execution["executionArn"]))
+    assert "StartCrawler" not in steps
+    assert "LoadAirports" in steps
+    (message,) = wait_for(notices, "the failure notice")
+    body = json.loads(message["Message"])
+    assert (body["status"], body["step"]) == ("FAILED", "glue-job")
+    assert "dim/airports.csv: no usable airport rows" in body["error"]["Cause"]
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 DATE = "2024-01-01"
 
 
-def test_a_daily_upload_is_loaded_transformed_and_announced(
+def test_a_daily_upload_is_loaded_transformed_and_announced_by_unprivileged_roles(
     deployed_pipeline: Deployment, pipeline_database: localpg.ConnInfo
 ) -> None:
     pipeline = deployed_pipeline
@@ -42,10 +42,13 @@ def test_a_daily_upload_is_loaded_transformed_and_announced(
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
     s3.upload_file(str(SAMPLE / "dim" / "airports.csv"), pipeline.landing, "dim/airports.csv")
-    wait_for(
+    # The airports route loads the file and builds the dimension (a Glue job and a dbt build).
+    (airports,) = wait_for(
         lambda: [e for e in executions(sfn, pipeline.state_machine) if e["status"] != "RUNNING"],
         "the airports execution",
+        seconds=WAIT_SECONDS * 5,
     )
+    assert airports["status"] == "SUCCEEDED"
     key = f"daily_flights/date={DATE}/flights.csv"
     before = {e["executionArn"] for e in executions(sfn, pipeline.state_machine)}
     s3.upload_file(str(SAMPLE / key), pipeline.landing, key)
@@ -93,6 +96,23 @@ def test_a_daily_upload_is_loaded_transformed_and_announced(
             f'select count(*) from "{schema}".fct_flights where flight_date = %s', (DATE,)
         ).fetchone()
         assert facts == (expected["valid_rows"],)
+        # The job and dbt ran as their own unprivileged roles (the bootstrap's), as on
+        # Redshift: staging belongs to the loader, the marts dbt built to dbt, and neither
+        # is a superuser.
+        loader, dbt = pipeline_database.login("loader").user, pipeline_database.login("dbt").user
+        owners = dict(
+            conn.execute(
+                "select c.relname, c.relowner::regrole::text from pg_class c "
+                "join pg_namespace n on n.oid = c.relnamespace "
+                "where (n.nspname, c.relname) in (('staging', 'flights'), (%s, 'fct_flights'))",
+                (schema,),
+            ).fetchall()
+        )
+        assert owners == {"flights": f'"{loader}"', "fct_flights": f'"{dbt}"'}
+        supers = conn.execute(
+            "select rolsuper from pg_roles where rolname in (%s, %s)", (loader, dbt)
+        ).fetchall()
+        assert supers == [(False,), (False,)]
     sqs.delete_queue(QueueUrl=queue)
 
 

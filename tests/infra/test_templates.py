@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -293,7 +295,7 @@ def test_only_the_local_environment_swaps_the_warehouse() -> None:
     assert set(engines.values()) == {"redshift"}
 
 
-def test_dbt_buildspec_parses_and_builds_the_loaded_date(
+def test_dbt_buildspec_builds_the_loaded_date_or_the_whole_project_for_airports(
     templates: dict[str, dict[str, Any]],
 ) -> None:
     project = templates["orchestration"]["Resources"]["DbtProject"]["Properties"]
@@ -306,11 +308,26 @@ def test_dbt_buildspec_parses_and_builds_the_loaded_date(
     assert "--no-index" in script
     assert "--require-hashes" in script
     assert "requirements-dbt.lock" in script
-    build = [c.strip() for c in spec["phases"]["build"]["commands"]]
+    build = spec["phases"]["build"]["commands"]
+    # The build phase's shell, run with `dbt` standing for the real one (it echoes its
+    # arguments): what dbt is asked to do for a day's run and for an airports upload.
+    script = 'dbt() { echo dbt "$@"; }\nset -e\n' + "\n".join(build)
+
+    def run(**env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "-c", script], env={"PATH": os.environ["PATH"], "DBT_TARGET": "prod", **env},
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    day = run(FLIGHT_DATE="2024-01-02")
     assert (
-        build[-1]
-        == """dbt build --target "$DBT_TARGET" --vars "{flight_dates: ['$FLIGHT_DATE']}\""""
+        day.stdout.splitlines()[-1]
+        == "dbt build --target prod --vars {flight_dates: ['2024-01-02']}"
     )
+    airports = run(DBT_SCOPE="airports")
+    assert airports.stdout.splitlines()[-1] == "dbt build --target prod"
+    neither = run()
+    assert (neither.returncode, neither.stderr.strip()) == (2, "FLIGHT_DATE is not set")
     variables = project["Environment"]["EnvironmentVariables"]
     env = {v["Name"]: v["Value"] for v in variables if "Name" in v}
     assert env["DBT_TARGET"] == {"Ref": "DbtTarget"}
@@ -325,3 +342,34 @@ def test_dbt_buildspec_parses_and_builds_the_loaded_date(
     ]
     assert all(c[0] == "IsPostgres" and c[1]["Type"] == "SECRETS_MANAGER" for c in conditional)
     assert templates["orchestration"]["Parameters"]["DbtTarget"]["Default"] == "prod"
+
+
+def test_iam_role_names_are_the_ones_the_warehouse_bootstrap_grants_to(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    from flightline_glue.warehouse.bootstrap import iam_role_names
+
+    expected = iam_role_names("${Project}", "${EnvName}")
+    job = templates["glue"]["Resources"]["JobRole"]["Properties"]["RoleName"]
+    dbt = templates["orchestration"]["Resources"]["DbtBuildRole"]["Properties"]["RoleName"]
+    assert (job, dbt) == ({"Fn::Sub": expected["loader"]}, {"Fn::Sub": expected["dbt"]})
+
+
+def test_local_secrets_give_each_principal_its_own_login(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    resources = templates["warehouse"]["Resources"]
+    dbt = resources["LocalDbtSecret"]["Properties"]["SecretString"]["Fn::Sub"]
+    crawler = resources["LocalCrawlerSecret"]["Properties"]["SecretString"]["Fn::Sub"]
+    assert '"username": "${PostgresDbtUser}", "password": "${PostgresDbtPassword}"' in dbt
+    assert (
+        crawler
+        == '{"username": "${PostgresCrawlerUser}", "password": "${PostgresCrawlerPassword}"}'
+    )
+    # dbt's build reads its libpq variables from its own secret, never the job's.
+    build_env = templates["orchestration"]["Resources"]["DbtProject"]["Properties"]["Environment"]
+    pg_vars = [v["Fn::If"][1] for v in build_env["EnvironmentVariables"] if "Fn::If" in v]
+    assert pg_vars
+    for variable in pg_vars:
+        secret = variable["Value"]["Fn::Sub"][1]["Secret"]["Fn::ImportValue"]["Fn::Sub"]
+        assert secret == "${Project}-${EnvName}-DbtSecretArn", variable["Name"]

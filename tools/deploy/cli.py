@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.deploy import artifacts as artifacts_mod
+from tools.deploy import warehouse as warehouse_mod
 from tools.deploy import wheelhouse
 from tools.deploy.config import (
     CI_STACK,
@@ -127,6 +128,9 @@ def deploy_env(
         if stack == "storage":
             bucket = result.outputs["ArtifactsBucketName"]
             artifacts_mod.upload(client("s3"), bucket, built, log=log)
+        if stack == "warehouse":
+            # Grants before anything logs in: the job and dbt hold nothing else.
+            warehouse_mod.set_up_after_deploy(config, result.outputs, client, log, poll_seconds)
     return results
 
 
@@ -161,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
             poll_seconds=poll,
             role_arn=args.cfn_role_arn,
         )
-    except (ConfigError, artifacts_mod.ArtifactError, DeployError) as error:
+    except (
+        ConfigError, artifacts_mod.ArtifactError, DeployError,
+        warehouse_mod.WarehouseSetupError, warehouse_mod.WarehouseLoadError,
+    ) as error:  # fmt: skip
         print(f"deploy failed: {error}", file=sys.stderr, flush=True)
         return 1
     except (BotoCoreError, ClientError) as error:

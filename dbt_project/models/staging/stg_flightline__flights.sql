@@ -13,6 +13,6 @@ select
     is_dest_known,
     cast(source_file as varchar(512)) as source_file,
     cast(source_line as integer) as source_line,
-    cast(run_id as varchar(64)) as run_id,
+    cast(run_id as varchar(128)) as run_id,
     cast(loaded_at as timestamp) as loaded_at
 from {{ source('flightline', 'flights') }}

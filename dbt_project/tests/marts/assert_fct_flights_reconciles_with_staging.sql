@@ -1,5 +1,11 @@
 -- Reconciliation: for every flight date, the fact holds exactly as many rows as the staging
 -- table the job loaded. Returns the dates that disagree (missing on either side included).
+-- A build for given dates (var flight_dates, the orchestrator's day build) checks those
+-- dates: another day the job staged meanwhile is reconciled by that day's own build.
+{%- set dates = var('flight_dates', []) %}
+{%- if dates is string %}
+    {%- set dates = dates.split(',') | map('trim') | reject('equalto', '') | list %}
+{%- endif %}
 with staged as (
     select
         flight_date,
@@ -23,4 +29,9 @@ select
 from staged
 full outer join facts
     on staged.flight_date = facts.flight_date
-where coalesce(staged.staged_rows, 0) <> coalesce(facts.fact_rows, 0)
+where
+    coalesce(staged.staged_rows, 0) <> coalesce(facts.fact_rows, 0)
+    and {{ flightline_date_filter(
+        'coalesce(staged.flight_date, facts.flight_date)',
+        (dates | map('string') | list) if dates else none,
+    ) }}

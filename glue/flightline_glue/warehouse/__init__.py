@@ -1,6 +1,13 @@
 """Loading staged files into the warehouse: one interface, PostgreSQL and Redshift behind it."""
 
-from .base import LoadResult, StagedDay, WarehouseLoader
+from .base import LoadResult, StagedAirports, StagedDay, WarehouseLoader
 from .config import WarehouseConfig, loader_for
 
-__all__ = ["LoadResult", "StagedDay", "WarehouseConfig", "WarehouseLoader", "loader_for"]
+__all__ = [
+    "LoadResult",
+    "StagedAirports",
+    "StagedDay",
+    "WarehouseConfig",
+    "WarehouseLoader",
+    "loader_for",
+]

@@ -20,6 +20,15 @@ class StagedDay:
 
 
 @dataclass(frozen=True)
+class StagedAirports:
+    """What an airports-only run staged: the airports table, no flights."""
+
+    run_id: str
+    airports_uri: str
+    airport_files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LoadResult:
     flights_deleted: int  # rows of that date replaced; -1 where the warehouse does not say
     flights_loaded: int
@@ -30,8 +39,12 @@ class WarehouseLoader(Protocol):
     # Format the job stages rows in for this warehouse's bulk load: "csv" or "parquet".
     staged_format: str
 
-    def apply_ddl(self) -> None:
-        """Create the staging schema and tables if needed (idempotent, versioned)."""
+    def check_schema(self) -> None:
+        """Raise ddl.WarehouseNotReady unless the warehouse has every staging migration this
+        job needs (migrations run at deploy time, never inside a load)."""
 
     def load_day(self, staged: StagedDay) -> LoadResult:
         """Replace the date's flights and the airports table in ONE transaction."""
+
+    def load_airports(self, staged: StagedAirports) -> int:
+        """Replace the airports table alone (one transaction); returns the rows loaded."""

@@ -55,5 +55,6 @@ def loader_for(config: WarehouseConfig, staged_storage: Storage) -> WarehouseLoa
 
     s = config.settings
     return RedshiftLoader(
-        boto3.client("redshift-data"), s["workgroup"], s["database"], s["copy_role_arn"]
-    )
+        boto3.client("redshift-data"), s["workgroup"], s["database"], s["copy_role_arn"],
+        staged_storage,
+    )  # fmt: skip

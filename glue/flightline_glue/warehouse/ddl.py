@@ -1,4 +1,9 @@
-"""The staging DDL: numbered SQL files, rendered per dialect, each applied once."""
+"""The staging DDL: numbered SQL files, rendered per dialect, each applied once and recorded.
+
+Migrations run at deploy time (tools/deploy on AWS) and by the local tools (tools/localpg),
+never inside a load: the job's database user may not create anything outside the staging
+tables it owns. The job only checks that the warehouse has every migration it needs.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,17 @@ from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
+from .sql import SqlSession, WarehouseLoadError, literal
+
 # Read through importlib.resources: on Glue the package is a zip (--extra-py-files).
 DDL_DIR = resources.files(__package__) / "ddl"
 MIGRATIONS_TABLE = "staging.schema_migrations"
+# What to run when the warehouse is behind (README, "Warehouse bootstrap").
+SETUP_HINT = (
+    "apply the warehouse bootstrap and staging migrations: locally `make pg-up` "
+    "(tools/localpg.py); on AWS `make deploy ENV=<env> STACKS=warehouse` "
+    '(README, "Warehouse bootstrap")'
+)
 
 # Redshift physical design; PostgreSQL has no such clauses (its own indexes live in
 # POSTGRES_EXTRAS). Flights are sorted by date so a day's delete and the dbt
@@ -24,15 +37,25 @@ TABLE_OPTIONS = {
 POSTGRES_EXTRAS = (
     "create index if not exists flights_flight_date_idx on staging.flights (flight_date)",
 )
+NOW = {"redshift": "getdate()", "postgres": "now() at time zone 'utc'"}
+# First line of a migration whose statements may not run in a transaction block on Redshift
+# (e.g. ALTER COLUMN ... TYPE): each statement then runs on its own, and the version is
+# recorded after the last one.
+NO_TRANSACTION = "-- flightline: no-transaction"
+
+
+class WarehouseNotReady(RuntimeError):
+    """The warehouse lacks the staging schema version this job needs; says what to run."""
 
 
 @dataclass(frozen=True)
 class Migration:
     version: str
     statements: tuple[str, ...]
+    transactional: bool = True
 
 
-def _statements(sql: str) -> tuple[str, ...]:
+def statements_of(sql: str) -> tuple[str, ...]:
     without_comments = re.sub(r"--[^\n]*", "", sql)
     return tuple(s.strip() for s in without_comments.split(";") if s.strip())
 
@@ -42,16 +65,75 @@ def migrations(dialect: str) -> list[Migration]:
     result = []
     files = [f for f in DDL_DIR.iterdir() if f.name.startswith("V") and f.name.endswith(".sql")]
     for path in sorted(files, key=lambda f: f.name):
-        rendered = Template(path.read_text()).substitute(options)
-        statements = _statements(rendered)
+        text = path.read_text()
+        statements = statements_of(Template(text).substitute(options))
         if dialect == "postgres" and path.name.startswith("V001__"):
             statements += POSTGRES_EXTRAS
-        result.append(Migration(path.name.split("__", 1)[0], statements))
+        transactional = not text.startswith(NO_TRANSACTION)
+        result.append(Migration(path.name.split("__", 1)[0], statements, transactional))
     return result
 
 
-BOOTSTRAP = (
-    "create schema if not exists staging",
-    f"create table if not exists {MIGRATIONS_TABLE} "
-    "(version varchar(32) not null, applied_at timestamp not null)",
-)
+def required_versions() -> list[str]:
+    return [m.version for m in migrations("postgres")]
+
+
+def _as(user: str, statements) -> list[str]:
+    # The loader owns what it loads into (it deletes, copies and locks): create the tables
+    # as that user. An admin (superuser) may take a user's identity for the transaction.
+    return [
+        f"set session authorization {literal(user)}",
+        *statements,
+        "set session authorization default",
+    ]
+
+
+def apply_migrations(session: SqlSession, owner: str) -> list[str]:
+    """Apply the migrations not yet recorded, each in one transaction, as `owner` (the
+    loader's database user; the session must be an admin's). Returns the versions applied.
+    The staging schema must exist (the warehouse bootstrap creates it)."""
+    session.run(
+        _as(
+            owner,
+            [
+                f"create table if not exists {MIGRATIONS_TABLE} "
+                "(version varchar(32) not null, applied_at timestamp not null)"
+            ],
+        )
+    )
+    applied = {row[0] for row in session.query(f"select version from {MIGRATIONS_TABLE}")}
+    done = []
+    for migration in migrations(session.dialect):
+        if migration.version in applied:
+            continue
+        record = (
+            f"insert into {MIGRATIONS_TABLE} (version, applied_at) "
+            f"values ({literal(migration.version)}, {NOW[session.dialect]})"
+        )
+        if migration.transactional:
+            session.run(_as(owner, [*migration.statements, record]))
+        else:
+            # Fail closed: stop at the first failing statement, record nothing; every
+            # statement of such a migration must be safe to run again.
+            for statement in migration.statements:
+                session.run(_as(owner, [statement]))
+            session.run(_as(owner, [record]))
+        done.append(migration.version)
+    return done
+
+
+def check_schema(session: SqlSession) -> None:
+    """Raise WarehouseNotReady unless every migration this job knows is recorded."""
+    try:
+        applied = {row[0] for row in session.query(f"select version from {MIGRATIONS_TABLE}")}
+    except WarehouseLoadError as error:
+        raise WarehouseNotReady(
+            f"the warehouse has no staging schema this job can use ({error}): {SETUP_HINT}"
+        ) from error
+    missing = [v for v in required_versions() if v not in applied]
+    if missing:
+        raise WarehouseNotReady(
+            f"the warehouse's staging schema is behind: this job needs migration(s) "
+            f"{', '.join(missing)}, recorded are {', '.join(sorted(applied)) or 'none'}: "
+            f"{SETUP_HINT}"
+        )

@@ -8,12 +8,11 @@ from psycopg.generators import copy_to
 
 from ..contract import STAGED_AIRPORT_COLUMNS, STAGED_FLIGHT_COLUMNS
 from ..storage import Storage
-from .base import LoadResult, StagedDay
-from .ddl import BOOTSTRAP, MIGRATIONS_TABLE, migrations
+from .base import LoadResult, StagedAirports, StagedDay
+from .ddl import check_schema
+from .sql import PostgresSession
 
 COPY_CHUNK_BYTES = 128 * 1024
-# Serialises concurrent DDL runs: `create ... if not exists` races in PostgreSQL.
-_DDL_LOCK_KEY = 0x46_4C_54_4C  # "FLTL"
 # Serialises loads. Under READ COMMITTED two overlapping delete-then-COPY transactions do
 # not see each other's new rows, so both copies would survive (duplicate events for one
 # date do overlap); the airports table, replaced whole by every load, would double too.
@@ -41,22 +40,8 @@ class PostgresLoader:
     def _connect(self) -> psycopg.Connection:
         return psycopg.connect(self.conninfo, application_name="flightline-glue")
 
-    def apply_ddl(self) -> None:
-        with self._connect() as conn, conn.transaction():
-            conn.execute("select pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
-            for statement in BOOTSTRAP:
-                conn.execute(statement)
-            applied = {row[0] for row in conn.execute(f"select version from {MIGRATIONS_TABLE}")}
-            for migration in migrations("postgres"):
-                if migration.version in applied:
-                    continue
-                for statement in migration.statements:
-                    conn.execute(statement)
-                conn.execute(
-                    f"insert into {MIGRATIONS_TABLE} (version, applied_at) "
-                    "values (%s, now() at time zone 'utc')",
-                    (migration.version,),
-                )
+    def check_schema(self) -> None:
+        check_schema(PostgresSession(self.conninfo, application_name="flightline-glue"))
 
     def _copy(self, cursor: psycopg.Cursor, table: str, columns, files) -> int:
         sql = f"copy {table} ({', '.join(columns)}) from stdin with (format csv)"
@@ -84,3 +69,12 @@ class PostgresLoader:
                 cursor, "staging.airports", STAGED_AIRPORT_COLUMNS, staged.airport_files
             )
         return LoadResult(deleted, loaded, airports)
+
+    def load_airports(self, staged: StagedAirports) -> int:
+        with self._connect() as conn, conn.transaction(), conn.cursor() as cursor:
+            # The same lock as a day's load: that one replaces the airports table too.
+            cursor.execute("select pg_advisory_xact_lock(%s)", (_LOAD_LOCK_KEY,))
+            cursor.execute("delete from staging.airports")
+            return self._copy(
+                cursor, "staging.airports", STAGED_AIRPORT_COLUMNS, staged.airport_files
+            )

@@ -1,9 +1,8 @@
 -- Staging tables the Glue job lands into; dbt reads them as sources.
 -- Portable across PostgreSQL 15 and Redshift: explicit varchar lengths, no arrays, no
 -- serials. $flights_table_options / $airports_table_options carry the Redshift physical
--- design (empty on PostgreSQL); see flightline_glue/warehouse/ddl.py.
-
-create schema if not exists staging;
+-- design (empty on PostgreSQL); see flightline_glue/warehouse/ddl.py. The schema itself
+-- belongs to the warehouse bootstrap (bootstrap/), which gives it to the loader.
 
 create table if not exists staging.flights (
     flight_id varchar(32) not null,
