@@ -75,8 +75,14 @@ def _needed(paths: list[Path], services: list[str]) -> set[str]:
             ["cloudformation", "s3", "stepfunctions", "glue", "events", "sns"],
             calls.DEPLOY_TOOL,
         ),
+        (
+            # The warehouse bootstrap runs the job package's Data API session (sql.py).
+            ["tools/deploy/warehouse.py", "glue/flightline_glue/warehouse/sql.py"],
+            ["redshift-serverless", "secretsmanager", "redshift-data"],
+            calls.DEPLOY_TOOL,
+        ),
     ],
-    ids=["glue-job", "deploy-tool"],
+    ids=["glue-job", "deploy-tool", "deploy-tool-warehouse-bootstrap"],
 )
 def test_every_aws_call_of_the_code_is_declared(
     code: list[str], services: list[str], declared: list[calls.Call]

@@ -20,6 +20,11 @@ class Call:
     context: dict[str, str | list[str]] = field(default_factory=dict)
 
 
+KMS_VIA_SECRETS = {
+    "kms:ViaService": "secretsmanager.{region}.amazonaws.com",
+    "kms:ResourceAliases": ["alias/{project}-{env}-data"],
+}
+
 KMS_VIA_S3 = {
     "kms:ViaService": "s3.{region}.amazonaws.com",
     "kms:ResourceAliases": ["alias/{project}-{env}-data"],
@@ -57,6 +62,17 @@ DEPLOY_TOOL = [
     Call("glue:GetCrawler", "{crawler}", "smoke"),
     Call("events:DescribeRule", "{trigger_rule}", "smoke"),
     Call("sns:GetTopicAttributes", "{topic}", "smoke"),
+    # tools/deploy/warehouse.py: the warehouse bootstrap through the Data API as the
+    # namespace's admin (its managed secret), after the warehouse stack.
+    Call("redshift-serverless:GetNamespace", "{namespace}", "find the managed admin secret"),
+    Call("secretsmanager:GetSecretValue", "{admin_secret}", "bootstrap as the admin"),
+    Call("secretsmanager:GetSecretValue", "{jdbc_secret}", "the crawlers' login password"),
+    Call("kms:Decrypt", "{data_key}", "secrets under the data key", KMS_VIA_SECRETS),
+    Call("redshift-data:ExecuteStatement", "{workgroup}", "bootstrap statements"),
+    Call("redshift-data:BatchExecuteStatement", "{workgroup}", "migrations in one tx"),
+    Call("redshift-data:DescribeStatement", "*", "poll statement"),
+    Call("redshift-data:GetStatementResult", "*", "applied versions"),
+    Call("redshift-data:CancelStatement", "*", "cancel on timeout"),
 ]
 
 # What the deploy role must NOT be able to do (privilege escalation through the CI stack).

@@ -71,6 +71,12 @@ def names(stacks: dict[str, Stack]) -> dict[str, str]:
         "warehouse_secret": res("warehouse", "WarehouseSecret").arn,
         "jdbc_secret": stacks["warehouse"].outputs["JdbcSecretArn"],
         "workgroup": stacks["warehouse"].outputs["WorkgroupArn"],
+        # Redshift Serverless names namespaces by a generated id in their ARN.
+        "namespace": f"arn:{PARTITION}:redshift-serverless:{region_account}:namespace/"
+        "0a1b2c3d-0000-4000-8000-000000000000",
+        # ManageAdminPassword: Redshift names the secret after the namespace and admin user.
+        "admin_secret": f"arn:{PARTITION}:secretsmanager:{region_account}:secret:"
+        f"redshift!{project}-{env}-admin-AbC123",
         "job": res("glue", "LoadJob").arn,
         "crawler": res("glue", "DailyFlightsCrawler").arn,
         "connection_vpc": res("glue", "NetworkConnection").arn,
