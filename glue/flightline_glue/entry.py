@@ -12,8 +12,9 @@ import logging
 import sys
 from collections.abc import Callable
 
-from .contract import parse_flight_date
-from .job import JobConfig, run_job
+from .contract import InputContractError, parse_flight_date
+from .failure import JobFailure, describe
+from .job import JobConfig, failed_before_run, run_job
 from .storage import storage_for
 from .warehouse import WarehouseConfig, loader_for
 
@@ -57,22 +58,44 @@ def _local_runtime(argv: list[str]):
 
 
 def main(argv: list[str]) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    """Run one day. A failure ends with one line (stage, file, line, cause) as the job's
+    error, its run summary written; the full trace goes to the log (stdout: Glue's output
+    log), so stderr's last line is that message."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+                        stream=sys.stdout)  # fmt: skip
     try:
         import awsglue  # noqa: F401
 
         runtime: Callable = _glue_runtime
     except ImportError:
         runtime = _local_runtime
-    args, spark, spark_native_s3, commit = runtime(argv)
-    config = JobConfig(
-        flight_date=parse_flight_date(args["flight_date"]),
-        run_id=args.get("run_id") or args.get("JOB_RUN_ID") or "unnamed-run",
-        trigger_key=args.get("trigger_key") or None,
-    )
-    source = storage_for(args["source_root"], spark_native_s3=spark_native_s3)
-    output = storage_for(args["output_root"], spark_native_s3=spark_native_s3)
-    loader = loader_for(WarehouseConfig.from_secret(args["warehouse_secret_id"]), output)
-    summary = run_job(spark, config, source, output, loader)
+    args = parse_job_args(argv, REQUIRED, OPTIONAL)
+    try:
+        config = JobConfig(
+            flight_date=parse_flight_date(args["flight_date"]),
+            run_id=args.get("run_id") or args.get("JOB_RUN_ID") or "unnamed-run",
+            trigger_key=args.get("trigger_key") or None,
+        )
+    except InputContractError as error:
+        raise JobFailure(describe("read job arguments", error), "read job arguments") from None
+    output = None
+    stage = "start Spark"
+    try:
+        args, spark, spark_native_s3, commit = runtime(argv)
+        stage = "open storage"
+        source = storage_for(args["source_root"], spark_native_s3=spark_native_s3)
+        output = storage_for(args["output_root"], spark_native_s3=spark_native_s3)
+        stage = "read warehouse secret"
+        loader = loader_for(WarehouseConfig.from_secret(args["warehouse_secret_id"]), output)
+    except Exception as error:
+        raise JobFailure(*_args(failed_before_run(config, output, stage, error))) from None
+    try:
+        summary = run_job(spark, config, source, output, loader)
+    except JobFailure as failure:
+        raise JobFailure(str(failure), failure.stage) from None  # the trace is in the log
     print(summary.to_json(), file=sys.stdout)
     commit()
+
+
+def _args(failure: JobFailure) -> tuple[str, str]:
+    return str(failure), failure.stage

@@ -29,6 +29,9 @@ class Storage(Protocol):
 
     def write_bytes(self, uri: str, data: bytes) -> None: ...
 
+    def write_stream(self, uri: str, stream: BinaryIO) -> None:
+        """Write a file from a readable stream, without holding it all in memory."""
+
     def spark_input(self, uri: str) -> str:
         """A path Spark can read that holds this file's bytes."""
 
@@ -55,6 +58,11 @@ class LocalStorage:
     def write_bytes(self, uri: str, data: bytes) -> None:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
         Path(uri).write_bytes(data)
+
+    def write_stream(self, uri: str, stream: BinaryIO) -> None:
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        with open(uri, "wb") as target:
+            shutil.copyfileobj(stream, target, 1 << 20)
 
     def spark_input(self, uri: str) -> str:
         return uri
@@ -103,6 +111,10 @@ class S3Storage:
     def write_bytes(self, uri: str, data: bytes) -> None:
         bucket, key = _split_s3(uri)
         self.client.put_object(Bucket=bucket, Key=key, Body=data)
+
+    def write_stream(self, uri: str, stream: BinaryIO) -> None:
+        bucket, key = _split_s3(uri)
+        self.client.upload_fileobj(stream, bucket, key)
 
     def spark_input(self, uri: str) -> str:
         if self.spark_native:

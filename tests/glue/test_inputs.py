@@ -111,7 +111,6 @@ def test_discovery_finds_csv_and_gzip_files_and_reads_gzip_headers(tmp_path):
     with gzip.open(day / "b.csv.gz", "wt") as f:
         f.write("arrdelay,depdelay,destairportid,originairportid,carrier,Tail\n1,2,3,4,DL,N1\n")
     (day / "_SUCCESS").write_text("")
-    (day / "notes.txt").write_text("not a flight file")
     files = discover_flight_files(LocalStorage(tmp_path), dt.date(2024, 1, 5))
     assert [f.name for f in files] == [
         "daily_flights/date=2024-01-05/a.csv",
@@ -119,6 +118,15 @@ def test_discovery_finds_csv_and_gzip_files_and_reads_gzip_headers(tmp_path):
     ]
     assert files[1].column_for["Carrier"] == "carrier"
     assert files[1].extra_columns == ("Tail",)
+
+
+def test_a_file_that_is_not_a_flight_file_stops_the_day_instead_of_being_skipped(tmp_path):
+    day = tmp_path / "daily_flights" / "date=2024-01-05"
+    day.mkdir(parents=True)
+    (day / "a.csv").write_text(HEADER + "\nDL,1,2,3,4\n")
+    (day / "notes.txt").write_text("not a flight file")
+    with pytest.raises(InputContractError, match=r"date=2024-01-05/notes\.txt: not a flight file"):
+        discover_flight_files(LocalStorage(tmp_path), dt.date(2024, 1, 5))
 
 
 def test_a_day_without_files_is_an_error_naming_the_folder(tmp_path):
