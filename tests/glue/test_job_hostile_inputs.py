@@ -7,12 +7,14 @@ the file (and line) and the cause, a failed run summary, and the warehouse left 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import gzip
 import io
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -436,5 +438,40 @@ def test_an_output_root_that_cannot_be_written_fails_with_one_line(
     assert message.startswith("write staged files failed: "), message
     assert "not-a-folder/out/staged" in message
     assert "(run summary not written: NotADirectoryError" in message
+    assert "\n" not in message
+    assert loaded(pg_database) == []
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real filesystem with no room: a 64 KiB tmpfs, filled (needs the right to mount)."""
+    mount_point = tmp_path / "full"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        with contextlib.suppress(OSError), open(mount_point / "filler", "wb") as filler:
+            while True:
+                filler.write(b"\0" * 4096)
+                filler.flush()
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_a_full_disk_fails_the_day_with_one_line(spark, source, tmp_path, pg_database, full_disk):
+    (day_folder(source) / "flights.csv").write_text(f"{HEADER}\n{GOOD}\n")
+
+    with pytest.raises(JobFailure) as failure:
+        run(spark, source, tmp_path, pg_database, "full", output=full_disk / "out")
+
+    message = str(failure.value)
+    assert message.startswith("write staged files failed: "), message
+    assert "No space left on device" in message
+    assert "(run summary not written: OSError: No space left on device" in message
     assert "\n" not in message
     assert loaded(pg_database) == []
