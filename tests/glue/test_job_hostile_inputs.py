@@ -460,7 +460,8 @@ def full_disk(tmp_path):
                 filler.flush()
         yield mount_point
     finally:
-        subprocess.run(["umount", str(mount_point)], check=False)
+        # Lazy: the JVM may still hold the file its failed write opened.
+        subprocess.run(["umount", "--lazy", str(mount_point)], check=False)
 
 
 def test_a_full_disk_fails_the_day_with_one_line(spark, source, tmp_path, pg_database, full_disk):
