@@ -15,8 +15,8 @@ AIRPORTS_KEY = "dim/airports.csv"
 # The input reader policy (README, "Input contract"). Every file of a day's folder is read,
 # whatever its name looks like to Hadoop (`_x.csv`, `.x.csv`, `[1].csv`): nothing is skipped.
 # Names end in .csv or .csv.gz, in any case; compression is told by the content (the gzip
-# magic bytes), never by the name. Spark's `_SUCCESS` marker and the empty-day marker are
-# the only other files a day's folder may hold; anything else stops the day.
+# magic bytes), never by the name. Other files (`flights.txt`, Spark's `_SUCCESS`) are not
+# read; they are listed in the run summary (`ignored_files`) and logged.
 FLIGHT_FILE_SUFFIXES = (".csv", ".csv.gz")
 SUCCESS_MARKER = "_SUCCESS"
 # The producer's explicit statement that the day has no flights: only with it may a day

@@ -218,23 +218,25 @@ class Day:
 
     files: list[FlightFile]
     declared_empty: bool
+    ignored: list[str]  # not named like flight files: listed in the run summary, not read
 
 
 def discover_day(storage: Storage, flight_date: dt.date) -> Day:
     """Every file of the day's partition, each scanned and its header checked.
 
-    Hidden-looking names are read like any other; a file that is neither a flight file nor
-    a known marker stops the day (nothing is skipped silently)."""
+    Hidden-looking names are read like any other flight file. A file not named like one
+    (`flights.txt`, `a.csv.bak`) is not read, but listed (`Day.ignored`, the run summary)
+    and logged: nothing is skipped silently."""
     prefix = day_prefix(flight_date)
     root = storage.join("").rstrip("/") + "/"
-    files, declared_empty, unexpected = [], False, []
+    files, declared_empty, ignored = [], False, []
     for uri in storage.list_files(storage.join(prefix)):
         name = uri[len(root) :] if uri.startswith(root) else uri
         if is_day_marker(uri):
             declared_empty |= uri.rsplit("/", 1)[-1] == EMPTY_DAY_MARKER
             continue
         if not is_flight_file(uri):
-            unexpected.append(name)
+            ignored.append(name)
             continue
         if text_over_limit("flights", "source_file", name):
             raise InputContractError(
@@ -250,15 +252,9 @@ def discover_day(storage: Storage, flight_date: dt.date) -> Day:
         files.append(
             FlightFile(uri, name, tuple(header), column_for, extras, scan.compressed, scan.lines)
         )
-    if unexpected:
-        raise InputContractError(
-            f"{', '.join(unexpected)}: not a flight file (a day's folder holds *.csv and "
-            f"*.csv.gz files, and optionally the _SUCCESS and {EMPTY_DAY_MARKER} markers)",
-            unexpected[0],
-        )
     if not files and not declared_empty:
         raise InputContractError(f"no flight files (*.csv, *.csv.gz) under {storage.join(prefix)}")
-    return Day(files, declared_empty)
+    return Day(files, declared_empty, ignored)
 
 
 def discover_flight_files(storage: Storage, flight_date: dt.date) -> list[FlightFile]:

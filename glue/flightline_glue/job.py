@@ -195,6 +195,9 @@ def run_job(
         summary.input_files = [
             {"file": f.name, "extra_columns": list(f.extra_columns)} for f in files
         ]
+        summary.ignored_files = day.ignored
+        for name in day.ignored:
+            log.warning("%s: not read: not named *.csv or *.csv.gz", name)
         for f in files:
             if f.extra_columns:
                 log.warning("%s: ignoring extra column(s) %s", f.name, ", ".join(f.extra_columns))
