@@ -294,10 +294,20 @@ def test_help_says_rows_are_per_day(capsys):
     assert "PER DAY" in capsys.readouterr().out
 
 
-def test_job_reason_names_are_the_contract_ones():
+def test_the_generator_copies_the_contract():
+    """datagen is stdlib-only, so it copies the contract's header, bounds and reasons."""
     contract = pytest.importorskip("flightline_glue.contract")
-    names = {v for k, v in vars(contract.RejectReason).items() if k.isupper()}
-    assert set(datagen.JOB_REASONS) <= names
+    header = datagen.HEADER
+    assert header == ",".join(contract.FLIGHT_COLUMNS)
+    assert (datagen.DELAY_MIN, datagen.DELAY_MAX) == (
+        contract.MIN_DELAY_MINUTES,
+        contract.MAX_DELAY_MINUTES,
+    )
+    # the reasons it can produce, in the job's own order of checks
+    assert list(datagen.JOB_REASONS) == [
+        r for r in contract.FLIGHT_REJECT_REASONS if r in datagen.JOB_REASONS
+    ]
+    assert set(datagen.JOB_REASONS) <= set(contract.FLIGHT_REJECT_REASONS)
 
 
 # --- the committed sample ----------------------------------------------------------------

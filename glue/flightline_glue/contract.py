@@ -11,7 +11,26 @@ AIRPORT_COLUMNS = ("airport_id", "city", "state", "name")
 
 FLIGHTS_PREFIX = "daily_flights/"
 AIRPORTS_KEY = "dim/airports.csv"
+
+# The input reader policy (README, "Input contract"). Every file of a day's folder is read,
+# whatever its name looks like to Hadoop (`_x.csv`, `.x.csv`, `[1].csv`): nothing is skipped.
+# Names end in .csv or .csv.gz, in any case; compression is told by the content (the gzip
+# magic bytes), never by the name. Other files (`flights.txt`, Spark's `_SUCCESS`) are not
+# read; they are listed in the run summary (`ignored_files`) and logged.
 FLIGHT_FILE_SUFFIXES = (".csv", ".csv.gz")
+SUCCESS_MARKER = "_SUCCESS"
+# The producer's explicit statement that the day has no flights: only with it may a day
+# whose files yield no loadable rows replace what is loaded.
+EMPTY_DAY_MARKER = "_NO_FLIGHTS"
+GZIP_MAGIC = b"\x1f\x8b"
+ENCODING = "UTF-8"  # a byte-order mark is allowed and ignored
+LINE_ENDINGS = ("LF", "CRLF")  # a bare CR (classic Mac) stops the day
+
+# One id parser for flights and airports: 1 to 9 ASCII digits (fits a signed 32-bit
+# integer; no sign, so the dimension's unknown member -1 can never come from a file).
+AIRPORT_ID_PATTERN = "[0-9]{1,9}"
+_AIRPORT_ID = re.compile(AIRPORT_ID_PATTERN)
+UNKNOWN_AIRPORT_ID = -1  # dim_airports' unknown member: reserved, never read from a file
 
 # Real on-time data never has a delay beyond these; anything outside is a typo or garbage.
 MIN_DELAY_MINUTES = -1440
@@ -25,6 +44,20 @@ STAGED_FLIGHT_COLUMNS = (
     "dest_city", "dest_state", "dest_airport_name",
     "is_origin_known", "is_dest_known", "source_file", "source_line", "run_id", "loaded_at",
 )  # fmt: skip
+# Byte limits of the staging tables' text columns. Redshift VARCHAR(n) counts bytes (not
+# characters, as PostgreSQL does) and COPY ... FORMAT PARQUET cannot truncate, so the job
+# checks lengths in UTF-8 bytes before staging. The DDL must agree: a test applies it to a
+# real PostgreSQL and compares these with information_schema.
+STAGED_TEXT_BYTES = {
+    "flights": {
+        "flight_id": 32, "carrier_code": 3, "origin_city": 128, "origin_state": 8,
+        "origin_airport_name": 256, "dest_city": 128, "dest_state": 8,
+        "dest_airport_name": 256, "source_file": 512, "run_id": 128,
+    },
+    "airports": {
+        "city": 128, "state": 8, "airport_name": 256, "source_file": 512, "run_id": 128,
+    },
+}  # fmt: skip
 STAGED_AIRPORT_COLUMNS = (
     "airport_id", "city", "state", "airport_name", "source_file", "run_id", "loaded_at",
 )  # fmt: skip
@@ -34,10 +67,6 @@ REJECT_COLUMNS = (
 )  # fmt: skip
 
 _DATE_FOLDER = re.compile(r"^date=(?P<date>[^/]+)$")
-
-
-class InputContractError(ValueError):
-    """Input that breaks the contract so badly that the run must stop (nothing is loaded)."""
 
 
 class RejectReason:
@@ -54,6 +83,10 @@ class RejectReason:
     DEP_DELAY_OUT_OF_RANGE = "dep_delay_out_of_range"
     INVALID_ARR_DELAY = "invalid_arr_delay"
     ARR_DELAY_OUT_OF_RANGE = "arr_delay_out_of_range"
+    # a value longer (in UTF-8 bytes) than its staging column: STAGED_TEXT_BYTES
+    TEXT_TOO_LONG = "text_too_long"
+    # a line that is not one CSV record: an unclosed quote (fields may not span lines)
+    MALFORMED_RECORD = "malformed_record"
     # airports file
     INVALID_AIRPORT_ID = "invalid_airport_id"
     DUPLICATE_AIRPORT_ID = "duplicate_airport_id"
@@ -62,6 +95,7 @@ class RejectReason:
 
 # The flight-row reasons, in the order validate() checks them.
 FLIGHT_REJECT_REASONS = (
+    RejectReason.MALFORMED_RECORD,
     RejectReason.WRONG_COLUMN_COUNT,
     RejectReason.EMPTY_CARRIER,
     RejectReason.INVALID_CARRIER,
@@ -74,6 +108,31 @@ FLIGHT_REJECT_REASONS = (
     RejectReason.INVALID_ARR_DELAY,
     RejectReason.ARR_DELAY_OUT_OF_RANGE,
 )
+
+
+class InputContractError(ValueError):
+    """Input that breaks the contract so badly that the run must stop (nothing is loaded).
+
+    `file` and `line` say where, when known: the one-line failure message names them."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
+
+
+def parse_airport_id(text: str) -> int | None:
+    """The airport id in `text` (already stripped), or None when it is not one."""
+    return int(text) if _AIRPORT_ID.fullmatch(text) else None
+
+
+def text_over_limit(table: str, column: str, value: str) -> str | None:
+    """Why `value` does not fit staging `table.column`, or None when it does."""
+    limit = STAGED_TEXT_BYTES[table][column]
+    size = len(value.encode("utf-8"))
+    if size <= limit:
+        return None
+    return f"{column} is {size} bytes in UTF-8, the column holds {limit}"
 
 
 def flight_date_from_folder(folder: str) -> dt.date:
@@ -101,5 +160,9 @@ def day_prefix(flight_date: dt.date) -> str:
 
 
 def is_flight_file(key: str) -> bool:
-    name = key.rsplit("/", 1)[-1]
-    return not name.startswith(("_", ".")) and key.lower().endswith(FLIGHT_FILE_SUFFIXES)
+    """Named like a flight file (hidden-looking names included: they are read, not skipped)."""
+    return key.rsplit("/", 1)[-1].lower().endswith(FLIGHT_FILE_SUFFIXES)
+
+
+def is_day_marker(key: str) -> bool:
+    return key.rsplit("/", 1)[-1] in (SUCCESS_MARKER, EMPTY_DAY_MARKER)

@@ -13,8 +13,9 @@ import sys
 from collections.abc import Callable
 
 from .airports_job import run_airports
-from .contract import parse_flight_date
-from .job import JobConfig, run_job
+from .contract import AIRPORTS_KEY, InputContractError, parse_flight_date
+from .failure import JobFailure, describe
+from .job import JobConfig, failed_before_run, run_job
 from .storage import storage_for
 from .warehouse import WarehouseConfig, loader_for
 
@@ -60,26 +61,59 @@ def _local_runtime(argv: list[str]):
 
 
 def main(argv: list[str]) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    """Run one day. A failure ends with one line (stage, file, line, cause) as the job's
+    error, its run summary written; the full trace goes to the log (stdout: Glue's output
+    log), so stderr's last line is that message."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+                        stream=sys.stdout)  # fmt: skip
     try:
         import awsglue  # noqa: F401
 
         runtime: Callable = _glue_runtime
     except ImportError:
         runtime = _local_runtime
-    args, spark, spark_native_s3, commit = runtime(argv)
+    args = parse_job_args(argv, REQUIRED, OPTIONAL)
     airports_only = args.get("mode") == "airports"
-    if not airports_only and not args.get("flight_date"):
-        raise SystemExit("error: missing job argument(s): --flight_date")
     run_id = args.get("run_id") or args.get("JOB_RUN_ID") or "unnamed-run"
     trigger_key = args.get("trigger_key") or None
-    source = storage_for(args["source_root"], spark_native_s3=spark_native_s3)
-    output = storage_for(args["output_root"], spark_native_s3=spark_native_s3)
-    loader = loader_for(WarehouseConfig.from_secret(args["warehouse_secret_id"]), output)
+    config = None
+    if not airports_only:
+        if not args.get("flight_date"):
+            raise SystemExit("error: missing job argument(s): --flight_date")
+        try:
+            config = JobConfig(parse_flight_date(args["flight_date"]), run_id, trigger_key)
+        except InputContractError as error:
+            stage = "read job arguments"
+            raise JobFailure(describe(stage, error), stage) from None
+    output = None
+    stage = "start Spark"
+    try:
+        args, spark, spark_native_s3, commit = runtime(argv)
+        stage = "open storage"
+        source = storage_for(args["source_root"], spark_native_s3=spark_native_s3)
+        output = storage_for(args["output_root"], spark_native_s3=spark_native_s3)
+        stage = "read warehouse secret"
+        loader = loader_for(WarehouseConfig.from_secret(args["warehouse_secret_id"]), output)
+    except Exception as error:
+        if config is None:
+            logging.getLogger("flightline.entry").error("%s failed", stage, exc_info=error)
+            raise JobFailure(describe(stage, error), stage) from None
+        raise JobFailure(*_args(failed_before_run(config, output, stage, error))) from None
     if airports_only:
-        summary = run_airports(spark, run_id, source, output, loader, trigger_key)
+        try:
+            summary = run_airports(spark, run_id, source, output, loader, trigger_key)
+        except Exception as error:  # run_airports wrote the failed summary
+            stage = "load airports"
+            logging.getLogger("flightline.entry").error("%s failed", stage, exc_info=error)
+            raise JobFailure(describe(stage, error, AIRPORTS_KEY), stage) from None
     else:
-        config = JobConfig(parse_flight_date(args["flight_date"]), run_id, trigger_key)
-        summary = run_job(spark, config, source, output, loader)
+        try:
+            summary = run_job(spark, config, source, output, loader)
+        except JobFailure as failure:
+            raise JobFailure(str(failure), failure.stage) from None  # the trace is in the log
     print(summary.to_json(), file=sys.stdout)
     commit()
+
+
+def _args(failure: JobFailure) -> tuple[str, str]:
+    return str(failure), failure.stage

@@ -15,8 +15,17 @@ from dataclasses import dataclass
 
 from pyspark.sql import Observation, SparkSession
 
-from .contract import AIRPORTS_KEY, FLIGHT_REJECT_REASONS, REJECT_COLUMNS, InputContractError
-from .inputs import AirportsDimension, discover_flight_files, parse_airports
+from .contract import (
+    AIRPORTS_KEY,
+    EMPTY_DAY_MARKER,
+    FLIGHT_REJECT_REASONS,
+    REJECT_COLUMNS,
+    InputContractError,
+    day_prefix,
+    text_over_limit,
+)
+from .failure import JobFailure, cause_of, describe
+from .inputs import AirportsDimension, Day, FlightFile, discover_day, parse_airports
 from .storage import Storage
 from .summary import RunSummary
 from .transform import (
@@ -58,6 +67,7 @@ def _paths(output: Storage, config: JobConfig) -> dict[str, str]:
         "staged_flights": output.join(f"staged/{part}/flights"),
         "staged_airports": output.join(f"staged/{part}/airports"),
         "summary": output.join(f"runs/{part}/summary.json"),
+        "inputs": output.join(f"staged/{part}/inputs"),
     }
 
 
@@ -104,50 +114,122 @@ def _write(frame, fmt: str, path: str) -> None:
         writer.parquet(path)
 
 
+class _Progress:
+    """Where the run is, so a failure names its stage and file."""
+
+    def __init__(self) -> None:
+        self.stage = "start"
+        self.file: str | None = None
+
+    def at(self, stage: str, file: str | None = None) -> None:
+        self.stage, self.file = stage, file
+
+
+def _spark_paths(
+    source: Storage, output: Storage, files: list[FlightFile], inputs_uri: str,
+    progress: _Progress,
+) -> list[tuple[str, FlightFile]]:  # fmt: skip
+    """A path Spark reads literally for each file. Names Spark would glob, hide or
+    decompress wrongly are read through a plain-named copy beside the run's staged files."""
+    paths = []
+    for number, f in enumerate(files):
+        if f.spark_safe:
+            paths.append((source.spark_input(f.uri), f))
+            continue
+        progress.at("copy input file", f.name)
+        target = f"{inputs_uri}/{number:04d}{f.spark_suffix}"
+        log.info("%s: read through %s (name not read literally by Spark)", f.name, target)
+        with source.open_binary(f.uri) as stream:
+            output.write_stream(target, stream)
+        paths.append((output.spark_input(target), f))
+    return paths
+
+
+def _check_arguments(config: JobConfig) -> None:
+    too_long = text_over_limit("flights", "run_id", config.run_id)
+    if too_long:
+        raise InputContractError(f"run id '{config.run_id}': {too_long}")
+
+
+def _check_not_empty(day: Day, read_metrics: dict, rows_loaded: int, prefix: str) -> None:
+    """A day whose files yield no loadable rows must not silently replace a loaded day."""
+    if rows_loaded or day.declared_empty:
+        return
+    rejected = sum(read_metrics[r] or 0 for r in FLIGHT_REJECT_REASONS)
+    raise InputContractError(
+        f"{prefix}: no loadable rows in {len(day.files)} file(s) "
+        f"({read_metrics['rows_read']} read, {rejected} rejected); the loaded day is left as "
+        f"it was. To load an empty day on purpose, put an {EMPTY_DAY_MARKER} object in the "
+        "day's folder"
+    )
+
+
 def run_job(
     spark: SparkSession, config: JobConfig, source: Storage, output: Storage,
     loader: WarehouseLoader,
 ) -> RunSummary:  # fmt: skip
     """Validate, enrich, quarantine and load one day; returns (and writes) the run summary.
 
-    Raises InputContractError when the input breaks the contract (nothing is loaded) and
-    whatever the warehouse raises when the load fails (its transaction is rolled back).
+    Any failure (input, Spark, filesystem, warehouse) raises JobFailure whose message is one
+    line naming the stage, the file (and line) and the cause; the run summary, status
+    `failed`, carries the same line and the full trace goes to the log. Nothing is loaded
+    unless everything before the load succeeded; a failed load is rolled back.
     """
-    configure(spark)
     started = time.monotonic()
-    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    paths = _paths(output, config)
+    progress = _Progress()
     summary = RunSummary(
         config.flight_date.isoformat(), config.run_id, trigger_key=config.trigger_key
     )
+    paths = _paths(output, config)
     summary.outputs = dict(paths)
     try:
+        progress.at("check arguments")
+        _check_arguments(config)
+        configure(spark)
+        loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        progress.at("check warehouse schema")
         loader.check_schema()
-        files = discover_flight_files(source, config.flight_date)
+        progress.at("check flight files", day_prefix(config.flight_date))
+        day = discover_day(source, config.flight_date)
+        files = day.files
         summary.input_files = [
             {"file": f.name, "extra_columns": list(f.extra_columns)} for f in files
         ]
+        summary.ignored_files = day.ignored
+        for name in day.ignored:
+            log.warning("%s: not read: not named *.csv or *.csv.gz", name)
         for f in files:
             if f.extra_columns:
                 log.warning("%s: ignoring extra column(s) %s", f.name, ", ".join(f.extra_columns))
+        progress.at("read airports", AIRPORTS_KEY)
         airports_uri = source.join(AIRPORTS_KEY)
+        if airports_uri not in source.list_files(source.join(AIRPORTS_KEY.rsplit("/", 1)[0])):
+            raise InputContractError(
+                f"{AIRPORTS_KEY}: not found under {source.join('')} (the job needs it to "
+                "enrich the flights)",
+                AIRPORTS_KEY,
+            )
         with source.open_binary(airports_uri) as stream:
             dim = parse_airports(stream.read(), AIRPORTS_KEY)
         if not dim.airports:
-            raise InputContractError(f"{AIRPORTS_KEY}: no usable airport rows")
+            raise InputContractError(f"{AIRPORTS_KEY}: no usable airport rows", AIRPORTS_KEY)
 
-        raw = read_flight_files(spark, [(source.spark_input(f.uri), f) for f in files])
+        spark_files = _spark_paths(source, output, files, paths["inputs"], progress)
+        progress.at("read and validate flights", day_prefix(config.flight_date))
+        raw = read_flight_files(spark, spark_files)
         seen, staged = Observation("input"), Observation("staged")
         # One pass writes the staged rows and counts everything, rejects by reason included.
         checked = validate(raw).observe(seen, *input_metrics(FLIGHT_REJECT_REASONS))
         airports = airports_frame(spark, dim.airports, AIRPORTS_KEY, config.run_id, loaded_at)
         enriched = enrich(checked, airports, config.flight_date, config.run_id, loaded_at)
+        progress.at("write staged files", paths["staged_flights"])
         with output.spark_output(paths["staged_flights"]) as target:
             _write(enriched.observe(staged, *output_metrics()), loader.staged_format, target)
         with output.spark_output(paths["staged_airports"]) as target:
             _write(airports.coalesce(1), loader.staged_format, target)
         read_metrics, out_metrics = _observed(seen), _observed(staged)
         # Most days have no rejects: only then is a second pass needed to write them.
+        progress.at("write rejects", paths["rejects"])
         if any(read_metrics[reason] for reason in FLIGHT_REJECT_REASONS):
             with output.spark_output(paths["rejects"]) as target:
                 rejects = rejected_rows(validate(raw), config.flight_date)
@@ -170,7 +252,11 @@ def run_job(
         ids = out_metrics["unknown_airport_ids"] or ""
         summary.unknown_airport_ids = [int(i) for i in ids.split(",") if i]
         summary.airports_rejected = len(dim.rejects)
+        progress.at("check loadable rows", day_prefix(config.flight_date))
+        _check_not_empty(day, read_metrics, out_metrics["rows_loaded"] or 0,
+                         day_prefix(config.flight_date))  # fmt: skip
 
+        progress.at("load warehouse", paths["staged_flights"])
         result = loader.load_day(
             StagedDay(
                 flight_date=config.flight_date,
@@ -191,12 +277,46 @@ def run_job(
             "total": round(loaded - started, 3),
         }
         summary.status = "succeeded"
-        return summary
-    except Exception as error:
-        summary.status = "failed"
-        summary.error = f"{type(error).__name__}: {error}"
-        summary.durations_seconds["total"] = round(time.monotonic() - started, 3)
-        raise
-    finally:
+        progress.at("write run summary", paths["summary"])
         output.write_bytes(paths["summary"], summary.to_json().encode())
         log.info("run summary %s", summary.to_json(indent=None))
+        return summary
+    except Exception as error:
+        raise _failed(error, progress, summary, output, paths["summary"], started) from error
+
+
+def failed_before_run(
+    config: JobConfig, output: Storage | None, stage: str, error: Exception
+) -> JobFailure:
+    """A failure before run_job could start (arguments, secret, Spark): reported the same
+    way, with a failed run summary when the output root is known."""
+    progress = _Progress()
+    progress.at(stage)
+    summary = RunSummary(
+        config.flight_date.isoformat(), config.run_id, trigger_key=config.trigger_key
+    )
+    if output is None:
+        message = describe(stage, error)
+        log.error("run %s failed: %s", config.run_id, message, exc_info=error)
+        return JobFailure(message, stage)
+    summary_uri = _paths(output, config)["summary"]
+    return _failed(error, progress, summary, output, summary_uri, time.monotonic())
+
+
+def _failed(
+    error: Exception, progress: _Progress, summary: RunSummary, output: Storage,
+    summary_uri: str, started: float,
+) -> JobFailure:  # fmt: skip
+    """Log the full trace, write the failed summary, and return the one-line failure."""
+    message = describe(progress.stage, error, progress.file)
+    log.error("run %s failed: %s", summary.run_id, message, exc_info=error)
+    summary.status = "failed"
+    summary.error = message
+    summary.durations_seconds["total"] = round(time.monotonic() - started, 3)
+    try:
+        output.write_bytes(summary_uri, summary.to_json().encode())
+    except Exception as write_error:
+        log.error("run summary not written to %s", summary_uri, exc_info=write_error)
+        message += f" (run summary not written: {cause_of(write_error)})"
+    log.info("run summary %s", summary.to_json(indent=None))
+    return JobFailure(message, progress.stage)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import tempfile
 import uuid
 
 from .contract import InputContractError, parse_flight_date
-from .job import JobConfig, run_job
+from .failure import JobFailure
+from .job import JobConfig, failed_before_run, run_job
 from .spark import local_session
 from .storage import storage_for
 from .warehouse import WarehouseConfig, loader_for
@@ -38,35 +41,71 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--warehouse-secret-id", help="Secrets Manager secret (see docs)")
     parser.add_argument("--run-id", help="default: a new local-<uuid> per day")
     parser.add_argument("--trigger-key", help="the object key that triggered the run")
+    parser.add_argument(
+        "--log-file",
+        help="the job's log, full traces included (default: <output-root>/logs/job.log, "
+        "or a temporary file when the output root is not a writable folder)",
+    )
     return parser  # fmt: skip
+
+
+def _log_to(path: str | None, output_root: str) -> str:
+    """Send the job's log (full traces) to a file: the screen gets one line per failure."""
+    candidates = [path] if path else []
+    if not path and not output_root.startswith("s3://"):
+        candidates.append(os.path.join(output_root, "logs", "job.log"))
+    candidates.append(os.path.join(tempfile.gettempdir(), "flightline-job.log"))
+    for candidate in candidates:
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(candidate)), exist_ok=True)
+            handler = logging.FileHandler(candidate)
+        except OSError:
+            continue
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root = logging.getLogger()
+        root.handlers[:] = [handler]
+        root.setLevel(logging.INFO)
+        return os.path.abspath(candidate)
+    raise SystemExit("error: no writable place for the job's log (try --log-file)")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         dates = [parse_flight_date(d) for d in args.flight_dates]
     except InputContractError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    warehouse = (
-        WarehouseConfig.from_url(args.warehouse_url)
-        if args.warehouse_url
-        else WarehouseConfig.from_secret(args.warehouse_secret_id)
-    )
-    source = storage_for(args.source_root)
-    output = storage_for(args.output_root)
-    loader = loader_for(warehouse, output)
-    spark = local_session()
+    log_file = _log_to(args.log_file, args.output_root)
+    configs = [
+        JobConfig(d, args.run_id or f"local-{uuid.uuid4().hex[:12]}", args.trigger_key)
+        for d in dates
+    ]
+    output = None
+    stage = "open storage"
+    try:
+        source = storage_for(args.source_root)
+        output = storage_for(args.output_root)
+        stage = "read warehouse settings"
+        warehouse = (
+            WarehouseConfig.from_url(args.warehouse_url)
+            if args.warehouse_url
+            else WarehouseConfig.from_secret(args.warehouse_secret_id)
+        )
+        loader = loader_for(warehouse, output)
+        stage = "start Spark"
+        spark = local_session()
+    except Exception as error:
+        for config in configs:
+            failure = failed_before_run(config, output, stage, error)
+            print(f"error: {config.flight_date}: {failure} (log: {log_file})", file=sys.stderr)
+        return 1
     failed = False
-    for flight_date in dates:
-        run_id = args.run_id or f"local-{uuid.uuid4().hex[:12]}"
+    for config in configs:
         try:
-            summary = run_job(
-                spark, JobConfig(flight_date, run_id, args.trigger_key), source, output, loader
-            )
-        except InputContractError as error:
-            print(f"error: {flight_date}: {error}", file=sys.stderr)
+            summary = run_job(spark, config, source, output, loader)
+        except JobFailure as failure:
+            print(f"error: {config.flight_date}: {failure} (log: {log_file})", file=sys.stderr)
             failed = True
             continue
         print(summary.to_json(indent=None), flush=True)  # one JSON line per day

@@ -32,6 +32,9 @@ class Storage(Protocol):
     def size(self, uri: str) -> int:
         """The object's length in bytes."""
 
+    def write_stream(self, uri: str, stream: BinaryIO) -> None:
+        """Write a file from a readable stream, without holding it all in memory."""
+
     def spark_input(self, uri: str) -> str:
         """A path Spark can read that holds this file's bytes."""
 
@@ -61,6 +64,11 @@ class LocalStorage:
 
     def size(self, uri: str) -> int:
         return Path(uri).stat().st_size
+
+    def write_stream(self, uri: str, stream: BinaryIO) -> None:
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        with open(uri, "wb") as target:
+            shutil.copyfileobj(stream, target, 1 << 20)
 
     def spark_input(self, uri: str) -> str:
         return uri
@@ -113,6 +121,10 @@ class S3Storage:
     def size(self, uri: str) -> int:
         bucket, key = _split_s3(uri)
         return self.client.head_object(Bucket=bucket, Key=key)["ContentLength"]
+
+    def write_stream(self, uri: str, stream: BinaryIO) -> None:
+        bucket, key = _split_s3(uri)
+        self.client.upload_fileobj(stream, bucket, key)
 
     def spark_input(self, uri: str) -> str:
         if self.spark_native:

@@ -13,6 +13,7 @@ class RunSummary:
     status: str = "running"  # running | succeeded | failed
     trigger_key: str | None = None
     input_files: list[dict] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)  # in the day's folder, not read
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0

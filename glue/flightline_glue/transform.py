@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from .contract import (
+    AIRPORT_ID_PATTERN,
     FLIGHT_COLUMNS,
     MAX_DELAY_MINUTES,
     MIN_DELAY_MINUTES,
@@ -30,67 +31,92 @@ RAW = {
     "DepDelay": "dep_delay_raw",
     "ArrDelay": "arr_delay_raw",
 }
-CORRUPT = "_corrupt_record"
 
 # monotonically_increasing_id() = partition index << 33 | row number within the partition.
 _ROW_IN_PARTITION = (1 << 33) - 1
-_INTEGER = r"^[0-9]{1,9}$"
+_INTEGER = f"^{AIRPORT_ID_PATTERN}$"  # the contract's one id parser
 # BTS exports write whole minutes, sometimes as "-3.00": accept that, nothing fractional.
 _WHOLE_MINUTES = r"^[+-]?[0-9]{1,6}(\.0*)?$"
 _CARRIER = r"^[A-Z0-9]{2,3}$"
+# RFC 4180 fields on one line: quoted ("" is a quote; spaces around the quotes allowed) or
+# bare (no quote, no comma). A line that is not such a record has an unclosed quote.
+_FIELD = r'[ \t]*"(?:[^"]|"")*"[ \t]*|[^,"]*'
+_RECORD = f"^(?:{_FIELD})(?:,(?:{_FIELD}))*$"
+_FIELDS = f"(?:^|,)({_FIELD})"
+
+
+def _fields(line: Column) -> Column:
+    """The line's fields, unquoted. Lines without a quote (nearly all) take a plain split;
+    the rest a CSV field regex, unquoted by one lambda. Keeping the per-row code small
+    matters: a generated method over 8000 bytes is never JIT-compiled by the JVM."""
+    quoted = F.transform(F.regexp_extract_all(line, F.lit(_FIELDS), 1), _unquoted)
+    return F.when(line.contains('"'), quoted).otherwise(F.split(line, ",", -1))
+
+
+def _unquoted(field: Column) -> Column:
+    trimmed = F.trim(field)
+    inner = trimmed.substr(F.lit(2), F.length(trimmed) - 2)
+    return F.when(trimmed.startswith('"'), F.regexp_replace(inner, '""', '"')).otherwise(field)
 
 
 def read_flight_file(spark: SparkSession, path: str, flight_file: FlightFile) -> DataFrame:
     """One file as raw strings in canonical columns, with its name and line numbers.
 
-    Each file is read on its own with a schema built from its own header, so column order
-    and case may differ between files. Rows with the wrong number of fields land in
-    `_corrupt_record`.
+    The file is read as text, one row per physical line (LF or CRLF), so a line's number is
+    its physical line number whatever it holds: blank lines (skipped here, but counted),
+    quoted line breaks (each line is then a malformed record) and all. Each line is split
+    into fields by the contract's CSV rules and its field count kept, so a row is checked
+    against its own file's header, whatever order, case or extra columns that has.
 
-    Spark splits a big file into several partitions (and cores). A record's line is the
-    number of records in the splits before its own (counted per split start, a cheap pass
-    that parses no values) plus its position in its split; the header is line 1.
+    Spark splits a big file into several partitions (and cores). A line's number is the
+    number of lines in the splits before its own (counted per split start, a cheap pass
+    that parses nothing) plus its position in its split.
     """
-    # Field names are the header's own, so Spark's header check agrees with the schema.
-    schema = T.StructType(
-        [T.StructField(name, T.StringType()) for name in flight_file.header]
-        + [T.StructField(CORRUPT, T.StringType())]
-    )
-    df = spark.read.csv(
-        path,
-        schema=schema,
-        header=True,
-        mode="PERMISSIVE",
-        columnNameOfCorruptRecord=CORRUPT,
-        encoding="UTF-8",
-    )
+    df = spark.read.text(path)
     split_sizes = sorted(
         (row[0], row[1]) for row in df.groupBy(F.input_file_block_start()).count().collect()
     )
-    records_before, offsets = 0, []
-    for split_start, records in split_sizes:
-        offsets += [F.lit(split_start), F.lit(records_before)]
-        records_before += records
-    # Both expressions must be evaluated in the scan, before any shuffle.
+    lines_before, offsets = 0, []
+    for split_start, lines in split_sizes:
+        offsets += [F.lit(split_start), F.lit(lines_before)]
+        lines_before += lines
+    # Both expressions must be evaluated in the scan, before any filter or shuffle.
     position_in_split = F.monotonically_increasing_id().bitwiseAND(F.lit(_ROW_IN_PARTITION))
     split_offset = F.element_at(F.create_map(*offsets), F.input_file_block_start())
-    return df.select(
+    index = {name.strip().lower(): i for i, name in enumerate(flight_file.header)}
+    fields = _fields(F.col("value"))
+    # One projection, with the nondeterministic line number: Spark pushes no filter below
+    # it, so the checks above read these columns instead of splitting the line again for
+    # every reference (and codegen splits each line once, however often `fields` appears).
+    numbered = df.select(
         *[
-            F.col(_quote_name(flight_file.column_for[canonical])).alias(RAW[canonical])
+            F.get(fields, index[canonical.lower()]).alias(RAW[canonical])
             for canonical in FLIGHT_COLUMNS
         ],
-        F.col(CORRUPT),
+        F.col("value").alias("line"),
+        F.size(fields).alias("field_count"),
+        F.lit(len(flight_file.header)).alias("expected_fields"),
         F.lit(flight_file.name).alias("source_file"),
-        (split_offset + position_in_split + 2).cast("int").alias("source_line"),
+        (split_offset + position_in_split + 1).cast("int").alias("source_line"),
+    )
+    # Line 1 is the header; blank (or blanks-only) lines are no records.
+    return numbered.filter(
+        (F.col("source_line") > 1) & (F.expr("trim(BOTH ' \t' FROM line)") != "")
     )
 
 
-def _quote_name(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
+_RAW_SCHEMA = T.StructType(
+    [T.StructField(name, T.StringType()) for name in (*RAW.values(), "line")]
+    + [T.StructField(name, T.IntegerType()) for name in ("field_count", "expected_fields")]
+    + [T.StructField("source_file", T.StringType()), T.StructField("source_line", T.IntegerType())]
+)
 
 
 def read_flight_files(spark: SparkSession, files: Sequence[tuple[str, FlightFile]]) -> DataFrame:
+    """Every file's raw rows in one frame (none for a day declared empty without files)."""
     frames = [read_flight_file(spark, path, flight_file) for path, flight_file in files]
+    if not frames:
+        return spark.createDataFrame([], _RAW_SCHEMA)
     result = frames[0]
     for frame in frames[1:]:
         result = result.unionByName(frame)
@@ -106,9 +132,15 @@ def _quoted(label: str, column: Column) -> Column:
 
 
 def _minutes(cleaned: Column) -> Column:
-    return F.when(cleaned == "", F.lit(None)).otherwise(
-        cleaned.cast(T.DecimalType(10, 2)).cast(T.IntegerType())
+    # Cast only what the pattern accepts: no lenient cast turning garbage into null (Spark 4
+    # runs ANSI mode, where such a cast fails the job instead).
+    return F.when(
+        cleaned.rlike(_WHOLE_MINUTES), cleaned.cast(T.DecimalType(10, 2)).cast(T.IntegerType())
     )
+
+
+def _airport_id(cleaned: Column) -> Column:
+    return F.when(cleaned.rlike(_INTEGER), cleaned.cast(T.IntegerType()))
 
 
 def _cleaned_columns() -> dict[str, Column]:
@@ -133,9 +165,13 @@ def _checks() -> list[tuple[Column, str, Column]]:
     def out_of_range(minutes: str) -> Column:
         return (F.col(minutes) < MIN_DELAY_MINUTES) | (F.col(minutes) > MAX_DELAY_MINUTES)
 
+    line = F.col("line")
     return [
-        (F.col(CORRUPT).isNotNull(), RejectReason.WRONG_COLUMN_COUNT,
-         F.lit(f"expected {len(FLIGHT_COLUMNS)} contract columns as in the header")),
+        (line.contains('"') & ~line.rlike(_RECORD), RejectReason.MALFORMED_RECORD,
+         F.lit("unclosed quote (a field may not span lines)")),
+        (F.col("field_count") != F.col("expected_fields"), RejectReason.WRONG_COLUMN_COUNT,
+         F.concat(F.lit("expected "), F.col("expected_fields").cast("string"),
+                  F.lit(" fields as in the header, got "), F.col("field_count").cast("string"))),
         (carrier == "", RejectReason.EMPTY_CARRIER, F.lit("Carrier is empty")),
         (~carrier.rlike(_CARRIER), RejectReason.INVALID_CARRIER, _quoted("Carrier", carrier)),
         (origin == "", RejectReason.MISSING_ORIGIN_AIRPORT_ID, F.lit("OriginAirportID is empty")),
@@ -166,8 +202,8 @@ def validate(raw: DataFrame) -> DataFrame:
     cleaned = raw.select("*", *[expr.alias(name) for name, expr in _cleaned_columns().items()])
     typed = cleaned.select(
         "*",
-        F.col("origin_text").cast("int").alias("origin_airport_id"),
-        F.col("dest_text").cast("int").alias("dest_airport_id"),
+        _airport_id(F.col("origin_text")).alias("origin_airport_id"),
+        _airport_id(F.col("dest_text")).alias("dest_airport_id"),
         _minutes(F.col("dep_text")).alias("dep_delay_minutes"),
         _minutes(F.col("arr_text")).alias("arr_delay_minutes"),
     )
@@ -193,7 +229,12 @@ def rejected_rows(checked: DataFrame, flight_date: dt.date) -> DataFrame:
         F.col("dest_airport_id_raw").alias("dest_airport_id"),
         F.col("dep_delay_raw").alias("dep_delay"),
         F.col("arr_delay_raw").alias("arr_delay"),
-        F.col(CORRUPT).alias("raw_record"),
+        F.when(
+            F.col("reject_reason").isin(
+                RejectReason.MALFORMED_RECORD, RejectReason.WRONG_COLUMN_COUNT
+            ),
+            F.col("line"),
+        ).alias("raw_record"),
     )
 
 

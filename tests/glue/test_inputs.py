@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 from flightline_glue.contract import InputContractError, flight_date_from_folder
-from flightline_glue.inputs import discover_flight_files, map_header, parse_airports
+from flightline_glue.inputs import discover_day, discover_flight_files, map_header, parse_airports
 from flightline_glue.storage import LocalStorage
 
 HEADER = "Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay"
@@ -119,6 +119,20 @@ def test_discovery_finds_csv_and_gzip_files_and_reads_gzip_headers(tmp_path):
     ]
     assert files[1].column_for["Carrier"] == "carrier"
     assert files[1].extra_columns == ("Tail",)
+
+
+def test_a_file_not_named_like_a_flight_file_is_listed_not_skipped_silently(tmp_path):
+    day = tmp_path / "daily_flights" / "date=2024-01-05"
+    day.mkdir(parents=True)
+    (day / "a.csv").write_text(HEADER + "\nDL,1,2,3,4\n")
+    (day / "notes.txt").write_text("not a flight file")
+    (day / "a.csv.bak").write_text("an old copy")
+    found = discover_day(LocalStorage(tmp_path), dt.date(2024, 1, 5))
+    assert [f.name for f in found.files] == ["daily_flights/date=2024-01-05/a.csv"]
+    assert found.ignored == [
+        "daily_flights/date=2024-01-05/a.csv.bak",
+        "daily_flights/date=2024-01-05/notes.txt",
+    ]
 
 
 def test_a_day_without_files_is_an_error_naming_the_folder(tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from flightline_glue.contract import InputContractError
+from flightline_glue.failure import JobFailure
 from flightline_glue.job import JobConfig, run_job
 from flightline_glue.storage import LocalStorage
 from flightline_glue.warehouse import StagedDay
@@ -147,9 +147,10 @@ def test_a_load_that_fails_midway_leaves_the_previous_rows(spark, source, tmp_pa
     run(spark, source, tmp_path, pg_database, CLEAN_DAY, "run-1")
     before = day_rows(pg_database, CLEAN_DAY)
 
-    with pytest.raises(OSError, match="connection reset"):
+    with pytest.raises(JobFailure, match="connection reset") as failure:
         run(spark, source, tmp_path, pg_database, CLEAN_DAY, "run-2",
             storage=FailingMidStream(tmp_path / "output"))  # fmt: skip
+    assert failure.value.stage == "load warehouse"
 
     assert day_rows(pg_database, CLEAN_DAY) == before
     failed = json.loads(
@@ -169,7 +170,7 @@ def test_a_file_missing_a_column_fails_the_run_and_changes_nothing(
     extra = source / "daily_flights" / f"date={CLEAN_DAY}" / "late.csv"
     extra.write_text("Carrier,OriginAirportID,DepDelay\nDL,10397,5\n")
 
-    with pytest.raises(InputContractError) as error:
+    with pytest.raises(JobFailure) as error:
         run(spark, source, tmp_path, pg_database, CLEAN_DAY, "run-2")
 
     assert "daily_flights/date=2024-01-01/late.csv" in str(error.value)
