@@ -17,7 +17,6 @@ from flightline_glue.failure import JobFailure
 from flightline_glue.job import JobConfig, run_job
 from flightline_glue.storage import LocalStorage
 from flightline_glue.warehouse import StagedDay
-from flightline_glue.warehouse.ddl import WarehouseNotReady
 from flightline_glue.warehouse.postgres import PostgresLoader
 
 from tests.fixtures.postgres import throwaway_database
@@ -223,13 +222,15 @@ def test_overlapping_loads_of_one_day_keep_one_copy(spark, source, tmp_path, pg_
 
 def test_without_the_bootstrap_the_job_fails_saying_what_to_run(spark, source, tmp_path, pg_info):
     with throwaway_database(pg_info, "test_bare", set_up=False) as bare:
-        with pytest.raises(WarehouseNotReady) as raised:
+        with pytest.raises(JobFailure) as raised:
             run(spark, source, tmp_path, bare, CLEAN_DAY, "run-1")
         summary = json.loads(
             (tmp_path / "output" / "runs" / f"date={CLEAN_DAY}" / "run_id=run-1" / "summary.json")
             .read_text()
         )  # fmt: skip
     message = str(raised.value)
+    assert raised.value.stage == "check warehouse schema"
+    assert message.startswith("check warehouse schema failed: WarehouseNotReady: ")
     assert "make pg-up" in message
     assert "make deploy ENV=<env> STACKS=warehouse" in message
     assert "Warehouse bootstrap" in message
@@ -242,6 +243,8 @@ def test_a_warehouse_behind_the_job_fails_naming_the_missing_migration(
 ):
     with psycopg.connect(pg_database.url, autocommit=True) as conn:
         conn.execute("delete from staging.schema_migrations where version = 'V001'")
-    with pytest.raises(WarehouseNotReady, match=r"needs migration\(s\) V001.*make pg-up"):
+    with pytest.raises(
+        JobFailure, match=r"WarehouseNotReady: .*needs migration\(s\) V001.*make pg-up"
+    ):
         run(spark, source, tmp_path, pg_database, CLEAN_DAY, "run-1")
     assert day_rows(pg_database, CLEAN_DAY) == []
