@@ -149,6 +149,10 @@ class GlueProvider:
         run["LogGroupName"] = "/aws-glue/jobs"
         if job is not None and job.glue_version:
             run["GlueVersion"] = job.glue_version
+        if job is not None:
+            # AWS Glue API, "JobRun": ExecutionClass is the run's (the job's, here); moto
+            # leaves it out.
+            run["ExecutionClass"] = job.execution_class or "STANDARD"
         if record.completed_on is not None:
             run["CompletedOn"] = record.completed_on
             run["LastModifiedOn"] = record.completed_on

@@ -164,12 +164,12 @@ def test_only_daily_csv_uploads_start_the_pipeline(deployment: Deployment) -> No
     arn = execution["executionArn"]
     assert execution_input_key(sfn, arn).endswith("/x.csv")
     events = wait_for(
-        lambda: (h := history(sfn, arn)) and "StartCrawler" in entered(h) and h,
-        "the crawler step",
+        lambda: (h := history(sfn, arn)) and "RecordDayEvent" in entered(h) and h,
+        "the first step of a day's load",
     )
     sfn.stop_execution(executionArn=arn, error="Test.Stop", cause="only the trigger is under test")
     path = entered(events)
-    assert path[: path.index("StartCrawler") + 1][-3:-1] in (
+    assert path[: path.index("RecordDayEvent") + 1][-3:-1] in (
         ["DeriveDate", "ValidateDate"],
         ["DeriveDateFromEncodedKey", "ValidateDate"],
     )
@@ -199,7 +199,7 @@ def test_a_daily_file_outside_a_date_folder_fails_with_one_notice(
     )
     assert execution["status"] == "FAILED"
     path = entered(history(sfn, execution["executionArn"]))
-    assert "StartCrawler" not in path
+    assert "RecordDayEvent" not in path
     assert path[-4:] == ["KeyRejected", "BuildFailureNotice", "NotifyFailure", "PipelineFailed"]
     (message,) = wait_for(notices, "the failure notice")
     assert message["Subject"] == "Flightline: FAILED at derive-date"
@@ -227,7 +227,7 @@ def test_airports_file_is_announced_not_loaded(
         "the execution to finish",
     )
     assert execution["status"] == "SUCCEEDED"
-    assert "StartCrawler" not in entered(history(sfn, execution["executionArn"]))
+    assert "RecordDayEvent" not in entered(history(sfn, execution["executionArn"]))
     (message,) = wait_for(notices, "the airports notice")
     assert json.loads(message["Message"])["status"] == "AIRPORTS_UPDATED"
 
@@ -248,7 +248,8 @@ def test_date_derivation_on_both_key_spellings(
         "executionArn"
     ]
     events = wait_for(
-        lambda: (h := history(sfn, arn)) and "StartCrawler" in entered(h) and h, "the crawler step"
+        lambda: (h := history(sfn, arn)) and "RecordDayEvent" in entered(h) and h,
+        "the first step of a day's load",
     )
     sfn.stop_execution(executionArn=arn, error="Test.Stop", cause="only the date is under test")
     name = "DeriveDate" if "date=" in key else "DeriveDateFromEncodedKey"
@@ -303,5 +304,5 @@ def test_malformed_events_and_keys_fail_before_any_work(
     assert sfn.describe_execution(executionArn=arn)["status"] == "FAILED"
     path = entered(history(sfn, arn))
     assert step in path
-    assert "StartCrawler" not in path
+    assert "RecordDayEvent" not in path
     assert path[-1] == "PipelineFailed"

@@ -305,8 +305,7 @@ def test_dbt_buildspec_parses_and_builds_the_loaded_date(
     assert any("pip install" in c and "requirements-dbt.txt" in c for c in install)
     build = [c.strip() for c in spec["phases"]["build"]["commands"]]
     assert (
-        build[-1]
-        == """dbt build --target "$DBT_TARGET" --vars "{flight_dates: ['$FLIGHT_DATE']}\""""
+        build[-1] == """dbt build --target "$DBT_TARGET" --vars "{flight_dates: '$FLIGHT_DATE'}\""""
     )
     variables = project["Environment"]["EnvironmentVariables"]
     env = {v["Name"]: v["Value"] for v in variables if "Name" in v}
