@@ -275,6 +275,9 @@ def runtime_env() -> dict[str, str]:
             "DISABLE_EVENTS": "1",  # no analytics
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "PERSISTENCE": "0",
+            # moto's DynamoDB (flightline_localstack/dynamodb_provider.py): the bundled one
+            # needs a download that cannot happen here.
+            "PROVIDER_OVERRIDE_DYNAMODB": "flightline",
             "FLIGHTLINE_REPO_ROOT": str(REPO_ROOT),
             "FLIGHTLINE_LOCALSTACK_STATE_DIR": str(STATE_DIR),
         }

@@ -8,11 +8,11 @@ StartBuild overrides (environmentVariablesOverride). BatchGetBuilds reports the 
 and phases. Sources: NO_SOURCE (inline buildspec) or S3 (`bucket/key.zip` or `bucket/prefix/`).
 Logs: `.state/localstack/codebuild-runs/<project>/<build uuid>.log`.
 
-The project's `concurrentBuildLimit` is honoured as CodeBuild does: a build started while the
-project is at its limit waits (IN_PROGRESS, currentPhase QUEUED) and starts when a slot frees,
-first come first served; `queuedTimeoutInMinutes` (project, or StartBuild's override) ends a
-build still waiting with TIMED_OUT. moto does not keep `concurrentBuildLimit`: CreateProject
-stores it on the project here.
+The project's `concurrentBuildLimit` is honoured as CodeBuild does (AWS CodeBuild User Guide,
+"Builds in AWS CodeBuild"): StartBuild while the project already runs that many builds is
+refused with AccountLimitExceededException; nothing is queued. The account-level queue that
+CodeBuild keeps for projects without a limit is not modelled: such builds all run at once.
+moto does not keep `concurrentBuildLimit`: CreateProject stores it on the project here.
 
 As in CodeBuild: a failing install or pre_build ends the build; a failing build phase still
 runs post_build (CODEBUILD_BUILD_SUCCEEDING=0). Exported variables and the working directory
@@ -86,9 +86,6 @@ class Build:
     process: subprocess.Popen | None = None
     stop_requested: bool = False
     timed_out: bool = False
-    queued: bool = True  # until a slot is free; then it runs
-    run_start: datetime | None = None  # when it left the queue (the build timeout counts from)
-    queue_timer: threading.Timer | None = None
 
     def begin_phase(self, phase: str) -> dict:
         entry = {"phaseType": phase, "startTime": _now()}
@@ -142,8 +139,6 @@ class Build:
 BUILDS: dict[str, Build] = {}
 _counters: dict[tuple[str, str, str], int] = {}
 _lock = threading.RLock()
-# Builds waiting for a slot of their project's concurrentBuildLimit, oldest first.
-_queues: dict[tuple[str, str, str], list[Build]] = {}
 DEFAULT_QUEUED_TIMEOUT_MINUTES = 480  # CodeBuild's default
 
 
@@ -207,56 +202,52 @@ class CodeBuildProvider:
             source["location"] = request["sourceLocationOverride"]
         environment = json.loads(json.dumps(metadata.get("environment") or {}, default=str))
         with _lock:
+            _refuse_at_limit(context, name, metadata)
             key = (context.account_id, context.region, name)
             _counters[key] = _counters.get(key, 0) + 1
             number = _counters[key]
-        build_uuid = str(uuid.uuid4())
-        build_id = f"{name}:{build_uuid}"
-        folder = settings.CODEBUILD_RUNS_DIR / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-        folder.mkdir(parents=True, exist_ok=True)
-        build = Build(
-            id=build_id,
-            arn=f"arn:aws:codebuild:{context.region}:{context.account_id}:build/{build_id}",
-            project=name,
-            build_number=number,
-            account_id=context.account_id,
-            region=context.region,
-            source=source,
-            environment=environment,
-            service_role=metadata.get("serviceRole", ""),
-            timeout_minutes=int(
-                request.get("timeoutInMinutesOverride") or metadata.get("timeoutInMinutes") or 60
-            ),
-            queued_timeout_minutes=int(
-                request.get("queuedTimeoutInMinutesOverride")
-                or metadata.get("queuedTimeoutInMinutes")
-                or DEFAULT_QUEUED_TIMEOUT_MINUTES
-            ),
-            log_path=folder / f"{build_uuid}.log",
-            initiator="flightline-localstack",
-            source_version=request.get("sourceVersion"),
-            env_overrides=list(request.get("environmentVariablesOverride") or []),
-            buildspec_override=request.get("buildspecOverride"),
-        )
-        build.environment["environmentVariables"] = _merge_env_lists(
-            environment.get("environmentVariables") or [], build.env_overrides
-        )
-        entry = build.begin_phase("SUBMITTED")
-        Build.end_phase(entry, "SUCCEEDED")
-        build.begin_phase("QUEUED")
-        with _lock:
+            build_uuid = str(uuid.uuid4())
+            build_id = f"{name}:{build_uuid}"
+            folder = settings.CODEBUILD_RUNS_DIR / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+            folder.mkdir(parents=True, exist_ok=True)
+            build = Build(
+                id=build_id,
+                arn=f"arn:aws:codebuild:{context.region}:{context.account_id}:build/{build_id}",
+                project=name,
+                build_number=number,
+                account_id=context.account_id,
+                region=context.region,
+                source=source,
+                environment=environment,
+                service_role=metadata.get("serviceRole", ""),
+                timeout_minutes=int(
+                    request.get("timeoutInMinutesOverride")
+                    or metadata.get("timeoutInMinutes")
+                    or 60
+                ),
+                queued_timeout_minutes=int(
+                    request.get("queuedTimeoutInMinutesOverride")
+                    or metadata.get("queuedTimeoutInMinutes")
+                    or DEFAULT_QUEUED_TIMEOUT_MINUTES
+                ),
+                log_path=folder / f"{build_uuid}.log",
+                initiator="flightline-localstack",
+                source_version=request.get("sourceVersion"),
+                env_overrides=list(request.get("environmentVariablesOverride") or []),
+                buildspec_override=request.get("buildspecOverride"),
+            )
+            build.environment["environmentVariables"] = _merge_env_lists(
+                environment.get("environmentVariables") or [], build.env_overrides
+            )
+            for phase in ("SUBMITTED", "QUEUED"):
+                Build.end_phase(build.begin_phase(phase), "SUCCEEDED")
+            # registered under the lock: the next StartBuild counts it as running
             BUILDS[build_id] = build
-            _queues.setdefault(_queue_key(build), []).append(build)
-            _dispatch(_queue_key(build))
-            if build.queued:
-                LOG.info("CodeBuild %s: queued (project %s at its build limit)", build_id, name)
-                build.queue_timer = threading.Timer(
-                    build.queued_timeout_minutes * 60, _on_queued_timeout, args=(build,)
-                )
-                build.queue_timer.daemon = True
-                build.queue_timer.start()
-            # the response is taken under the lock: a queued build cannot start meanwhile
-            return {"build": build.as_dict()}
+            response = {"build": build.as_dict()}
+        threading.Thread(
+            target=_run_build, args=(build,), name=f"codebuild-{name}", daemon=True
+        ).start()
+        return response
 
     @handler("BatchGetBuilds", expand=False)
     def batch_get_builds(self, context: RequestContext, request: dict) -> dict:
@@ -301,12 +292,9 @@ class CodeBuildProvider:
         build = BUILDS.get(request["id"])
         if build is None:
             raise aws_error("ResourceNotFoundException", f"Build {request['id']} does not exist")
-        with _lock:
-            if build.end_time is None and build.queued:
-                _leave_queue(build, "STOPPED")
-            elif build.end_time is None:
-                build.stop_requested = True
-                _kill(build.process)
+        if build.end_time is None:
+            build.stop_requested = True
+            _kill(build.process)
         return {"build": build.as_dict()}
 
 
@@ -341,72 +329,35 @@ def _merge_env_lists(base: list[dict], overrides: list[dict]) -> list[dict]:
     return list(merged.values())
 
 
-# --- the build queue (concurrentBuildLimit) -----------------------------------------------
+# --- the project's concurrentBuildLimit ---------------------------------------------------
 
 
-def _queue_key(build: Build) -> tuple[str, str, str]:
-    return (build.account_id, build.region, build.project)
-
-
-def _build_limit(key: tuple[str, str, str]) -> int | None:
-    from moto.codebuild.models import codebuild_backends
-
-    account, region, name = key
-    project = codebuild_backends[account][region].codebuild_projects.get(name)
-    limit = project.project_metadata.get("concurrentBuildLimit") if project else None
+def _build_limit(metadata: dict) -> int | None:
+    limit = metadata.get("concurrentBuildLimit")
     return int(limit) if limit not in (None, "", -1, "-1") else None
 
 
-def _dispatch(key: tuple[str, str, str]) -> None:
-    """Start waiting builds of the project, oldest first, while it is under its limit.
-    Called with _lock held: at StartBuild and whenever one of its builds ends."""
-    queue = _queues.get(key) or []
-    limit = _build_limit(key)
-    while queue:
-        running = sum(
-            1
-            for b in BUILDS.values()
-            if _queue_key(b) == key and not b.queued and b.end_time is None
+def _refuse_at_limit(context: RequestContext, name: str, metadata: dict) -> None:
+    """AWS CodeBuild User Guide, "Builds in AWS CodeBuild": a project with a concurrent build
+    limit returns an error once that many of its builds run; it does not queue them. The
+    error StartBuild documents for limits is AccountLimitExceededException. Called with
+    _lock held."""
+    limit = _build_limit(metadata)
+    if limit is None:
+        return
+    running = sum(
+        1
+        for b in BUILDS.values()
+        if b.project == name
+        and b.account_id == context.account_id
+        and b.region == context.region
+        and b.end_time is None
+    )
+    if running >= limit:
+        raise aws_error(
+            "AccountLimitExceededException",
+            f"Build concurrency limit of {limit} reached for project {name}",
         )
-        if limit is not None and running >= limit:
-            return
-        build = queue.pop(0)
-        build.queued = False
-        build.run_start = _now()
-        if build.queue_timer is not None:
-            build.queue_timer.cancel()
-        Build.end_phase(build.phases[-1], "SUCCEEDED")  # QUEUED
-        threading.Thread(
-            target=_run_build, args=(build,), name=f"codebuild-{build.project}", daemon=True
-        ).start()
-
-
-def _leave_queue(build: Build, status: str) -> None:
-    """End a build that never left the queue (StopBuild, queued timeout). _lock held."""
-    queue = _queues.get(_queue_key(build)) or []
-    if build in queue:
-        queue.remove(build)
-    if build.queue_timer is not None:
-        build.queue_timer.cancel()
-    build.queued = False
-    Build.end_phase(build.phases[-1], status)  # QUEUED
-    if status == "TIMED_OUT":
-        build.phases[-1]["contexts"] = [
-            {
-                "statusCode": "BUILD_TIMED_OUT",
-                "message": f"Build timed out after {build.queued_timeout_minutes} minutes in "
-                "the queue (queuedTimeoutInMinutes)",
-            }
-        ]
-    with contextlib.suppress(OSError), build.log_path.open("a") as log:
-        log.write(f"[Container] Build {status} while QUEUED\n")
-    _complete(build, status)
-
-
-def _on_queued_timeout(build: Build) -> None:
-    with _lock:
-        if build.queued and build.end_time is None:
-            _leave_queue(build, "TIMED_OUT")
 
 
 # --- running a build ----------------------------------------------------------------------
@@ -480,7 +431,6 @@ def _complete(build: Build, status: str) -> None:
         build.status = status
         build.end_time = _now()
         LOG.info("CodeBuild %s: %s", build.id, status)
-        _dispatch(_queue_key(build))  # its slot is free: the next queued build starts
 
 
 def _parse_s3_location(location: str) -> tuple[str, str]:
@@ -649,8 +599,7 @@ def _run_commands(build, commands, env, state: Path, log, phase: str) -> tuple[b
     script = state / f"{phase}.sh"
     succeeding = env.get("CODEBUILD_BUILD_SUCCEEDING", "1")
     script.write_text(_phase_script(commands, state, phase, succeeding))
-    started = build.run_start or build.start_time  # the queue's wait does not count
-    remaining = build.timeout_minutes * 60 - (_now() - started).total_seconds()
+    remaining = build.timeout_minutes * 60 - (_now() - build.start_time).total_seconds()
     process = subprocess.Popen(
         ["bash", str(script)],
         env=env,

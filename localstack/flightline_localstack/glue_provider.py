@@ -20,6 +20,7 @@ from flightline_localstack import glue_crawler, glue_jobs
 from flightline_localstack.dispatch import aws_error, full_moto_dispatch_table
 
 FROZEN = {"progression": "manual", "times": 10**12}
+ACTIVE_RUN_STATES = {"STARTING", "RUNNING", "STOPPING", "WAITING"}
 # UpdateJob's JobUpdate keys -> moto FakeJob attributes.
 JOB_ATTRIBUTES = {
     "Description": "description",
@@ -76,8 +77,19 @@ class GlueProvider:
     @handler("StartJobRun", expand=False)
     def start_job_run(self, context: RequestContext, request: dict) -> dict:
         with self._lock:
-            # moto validates, merges the arguments and enforces MaxConcurrentRuns
-            # (ConcurrentRunsExceededException); runs it counts stay RUNNING until they end.
+            # AWS Glue API, "ExecutionProperty": MaxConcurrentRuns defaults to 1 and an error is
+            # returned at the threshold (ConcurrentRunsExceededException, "StartJobRun"). moto
+            # validates, merges the arguments and counts STARTING and RUNNING runs; a run still
+            # STOPPING is counted here too (AWS does not document it: fail closed).
+            job = _backend(context).jobs.get(request["JobName"])
+            if job is not None:
+                limit = (job.execution_property or {}).get("MaxConcurrentRuns", 1)
+                active = [r for r in job.job_runs if r.status in ACTIVE_RUN_STATES]
+                if len(active) >= limit:
+                    raise aws_error(
+                        "ConcurrentRunsExceededException",
+                        f"Job with name {job.name} already running",
+                    )
             response = call_moto(context)
             job = _backend(context).jobs[request["JobName"]]
             fake_run = next(r for r in job.job_runs if r.job_run_id == response["JobRunId"])
@@ -137,6 +149,10 @@ class GlueProvider:
         run["LogGroupName"] = "/aws-glue/jobs"
         if job is not None and job.glue_version:
             run["GlueVersion"] = job.glue_version
+        if job is not None:
+            # AWS Glue API, "JobRun": ExecutionClass is the run's (the job's, here); moto
+            # leaves it out.
+            run["ExecutionClass"] = job.execution_class or "STANDARD"
         if record.completed_on is not None:
             run["CompletedOn"] = record.completed_on
             run["LastModifiedOn"] = record.completed_on
@@ -240,7 +256,9 @@ class GlueProvider:
                     "EntityNotFoundException", f"Crawler entry with name {name} does not exist"
                 )
             if crawler.status != "READY":
-                # AWS refuses while RUNNING and while STOPPING: the crawl is not over yet.
+                # AWS Glue API, "StartCrawler": CrawlerRunningException while the crawler runs.
+                # Refused while STOPPING too: the crawl is not over until READY (AWS does not
+                # say; fail closed).
                 raise aws_error(
                     "CrawlerRunningException", f"Crawler with name {name} has already started"
                 )

@@ -213,9 +213,9 @@ def test_a_build_for_one_date_does_not_fail_on_a_day_still_queued(queued_day: di
     assert queued_day["loaded"][DAY3] > 0
     build = queued_day["other_day_build"]
     assert build.success, build.failed()
-    # Without dates the check still covers every date, and the queued day is not built yet.
+    # Checked over every date, the queued day is pending, not drift: its staging rows come
+    # from a load the fact has not been built from yet.
     check = queued_day["all_dates_check"]
-    assert not check.success
-    assert set(check.failed()) == {"test.flightline.assert_fct_flights_reconciles_with_staging"}
+    assert check.success, check.failed()
     # The day's own build then reconciles it.
     assert queued_day["own_build"].success, queued_day["own_build"].failed()

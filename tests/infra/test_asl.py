@@ -48,9 +48,139 @@ def test_the_pipeline_steps_in_order(asl: dict[str, Any]) -> None:
     assert resources["RunDbt"] == "arn:aws:states:::codebuild:startBuild.sync"
     states = asl["States"]
     assert states["RunGlueJob"]["Next"] == "ReadRunSummary"
-    assert states["ReadRunSummary"]["Next"] == "RunDbt"
-    assert states["RunDbt"]["Next"] == "BuildSuccessNotice"
+    assert states["ReadRunSummary"]["Next"] == "RecordDayLoaded"
+    assert states["RecordDayLoaded"]["Next"] == "BuildNow"
+    assert states["BuildNow"]["Default"] == "AcquireDbtLock"
+    assert states["AcquireDbtLock"]["Next"] == "RunDbt"
+    assert states["RunDbt"]["Next"] == "ReleaseDbtLock"
+    assert states["ReleaseDbtLock"]["Next"] == "BuildSuccessNotice"
     assert states["BuildSuccessNotice"]["Next"] == "NotifySuccess"
+
+
+def test_dbt_runs_under_a_lock_that_a_dead_holder_cannot_keep(asl: dict[str, Any]) -> None:
+    states = asl["States"]
+    acquire = states["AcquireDbtLock"]
+    assert acquire["Resource"] == "arn:aws:states:::dynamodb:putItem"
+    assert acquire["Parameters"]["ConditionExpression"] == (
+        "attribute_not_exists(pk) OR holder = :me"
+    )
+    assert acquire["Parameters"]["Item"]["holder"] == {"S.$": "$$.Execution.Id"}
+    busy = acquire["Catch"][0]
+    assert busy["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert busy["Next"] == "ReadDbtLock"
+    # A live holder is waited for; an ended (or unknown) one loses the lock.
+    alive = states["DbtLockHolderAlive"]
+    assert alive["Choices"] == [
+        {"Variable": "$.lock_holder.status", "StringEquals": "RUNNING", "Next": "WaitForDbtLock"}
+    ]
+    assert alive["Default"] == "BreakStaleDbtLock"
+    assert states["DescribeDbtLockHolder"]["Catch"][0] == {
+        "ErrorEquals": ["Sfn.ExecutionDoesNotExistException"],
+        "ResultPath": None,
+        "Next": "BreakStaleDbtLock",
+    }
+    breaking = states["BreakStaleDbtLock"]["Parameters"]
+    assert breaking["ConditionExpression"] == "holder = :stale"
+    assert states["WaitForDbtLock"]["Next"] == "AcquireDbtLock"
+    # Released on both ends of the build, only by its holder.
+    for release in ("ReleaseDbtLock", "ReleaseDbtLockAfterFailure"):
+        assert states[release]["Parameters"]["ConditionExpression"] == "holder = :me"
+    assert states["RunDbt"]["Catch"][-1]["Next"] == "DbtFailed"
+    assert states["DbtFailed"]["Next"] == "ReleaseDbtLockAfterFailure"
+
+
+def test_a_day_loads_once_after_its_quiet_period_and_never_twice_for_the_same_files(
+    asl: dict[str, Any],
+) -> None:
+    states = asl["States"]
+    assert states["ValidateDate"]["Choices"][0]["Next"] == "RecordDayEvent"
+    record = states["RecordDayEvent"]["Parameters"]
+    assert record["Key"] == {"pk": {"S.$": "States.Format('day#{}', $.date.flight_date)"}}
+    assert "latest_run = :me" in record["UpdateExpression"]
+    assert states["RecordDayEvent"]["Next"] == "QuietPeriodNeeded"
+    assert states["QuietPeriodNeeded"]["Default"] == "WaitQuietPeriod"
+    assert states["WaitQuietPeriod"]["SecondsPath"] == "$.event.quiet_seconds"
+    # Only the day's latest event goes on; the others end quietly.
+    assert states["LatestEventOfDay"]["Choices"] == [
+        {
+            "Variable": "$.day.Item.latest_run.S",
+            "StringEqualsPath": "$.event.run_id",
+            "Next": "ListDayFiles",
+        }
+    ]
+    assert states["LatestEventOfDay"]["Default"] == "Superseded"
+    assert states["Superseded"]["Type"] == "Succeed"
+    # Files already loaded (same keys and ETags): a notice, no job.
+    same = states["SameContentLoaded"]["Choices"][0]
+    assert same["StringEqualsPath"] == "$.fingerprint.value"
+    assert same["Next"] == "BuildUnchangedNotice"
+    assert states["SameContentLoaded"]["Default"] == "HeaderReadable"
+    assert states["DayLoadedBefore"]["Default"] == "HeaderReadable"
+    loaded = states["RecordDayLoaded"]["Parameters"]
+    assert loaded["ExpressionAttributeValues"][":fp"] == {"S.$": "$.fingerprint.value"}
+
+
+def test_a_backfill_loads_days_without_dbt_then_builds_once_under_the_lock(
+    asl: dict[str, Any],
+) -> None:
+    states = asl["States"]
+    backfill = {"Variable": "$.flightline.backfill", "IsPresent": True}
+    assert states["QuietPeriodNeeded"]["Choices"] == [{**backfill, "Next": "ReadDay"}]
+    assert states["BuildNow"]["Choices"] == [{**backfill, "Next": "DeferDbt"}]
+    assert states["DeferDbt"]["Next"] == "BuildSuccessNotice"
+    assert states["DeferDbt"]["ResultPath"] == "$.dbt"
+    first = states["CheckEvent"]["Choices"][0]
+    assert first == {
+        "Variable": "$.flightline.dbt_dates",
+        "IsPresent": True,
+        "Next": "PrepareBackfillBuild",
+    }
+    prepare = states["PrepareBackfillBuild"]
+    assert prepare["Parameters"]["date"]["flight_date.$"] == "$.flightline.dbt_dates"
+    assert prepare["Next"] == "AcquireDbtLock"
+
+
+def test_the_crawler_runs_only_for_a_new_table_or_changed_columns(asl: dict[str, Any]) -> None:
+    states = asl["States"]
+    reasons = {
+        name: state["Result"]
+        for name, state in states.items()
+        if state["Type"] == "Pass" and state.get("ResultPath") == "$.crawl"
+    }
+    ran = {name for name, result in reasons.items() if result["ran"]}
+    assert ran == {
+        "CrawlCompressedFile",
+        "CrawlUnreadableHeader",
+        "CrawlNewTable",
+        "CrawlNoRecord",
+        "CrawlHeaderChanged",
+    }
+    assert all(states[name]["Next"] == "StartCrawler" for name in ran)
+    assert states["CrawlSkipped"]["Next"] == "RunGlueJob"
+    assert states["GetCatalogTable"]["Catch"][0]["Next"] == "CrawlNewTable"
+    assert states["SameHeader"]["Choices"][0]["StringEqualsPath"] == "$.header.line"
+    assert states["SameHeader"]["Choices"][0]["Next"] == "RegisterPartition"
+    assert states["SameHeader"]["Default"] == "CrawlHeaderChanged"
+    # the header is recorded only after a successful crawl
+    assert states["CrawlerReady"]["Choices"][0]["Next"] == "CheckLastCrawl"
+    assert states["LastCrawlSucceeded"]["Choices"][0]["Next"] == "RecordCrawledHeader"
+    # and the notice says whether it ran and why
+    assert states["BuildSuccessNotice"]["Parameters"]["crawler.$"] == "$.crawl"
+
+
+def test_the_missed_day_check_notifies_only_a_day_not_loaded(asl: dict[str, Any]) -> None:
+    states = asl["States"]
+    assert states["CheckEvent"]["Choices"][1] == {
+        "Variable": "$.flightline.check_time",
+        "IsPresent": True,
+        "Next": "ParseCheckTime",
+    }
+    assert states["CheckedDayLoaded"]["Choices"][0]["Next"] == "DayArrived"
+    assert states["DayArrived"]["Type"] == "Succeed"
+    assert states["CheckedDayArrived"]["Default"] == "NeverArrived"
+    for name in ("NeverArrived", "ArrivedNotLoaded"):
+        assert states[name]["Parameters"]["status"] == "MISSED"
+        assert states[name]["Next"] == "NotifyMissedDay"
 
 
 def test_job_gets_the_per_run_arguments(asl: dict[str, Any]) -> None:
@@ -91,8 +221,9 @@ def test_a_running_crawler_is_waited_for_and_the_poll_is_bounded(asl: dict[str, 
     assert ready[0] == {
         "Variable": "$.crawler.state",
         "StringEquals": "READY",
-        "Next": "RunGlueJob",
+        "Next": "CheckLastCrawl",
     }
+    assert states["LastCrawlSucceeded"]["Default"] == "RunGlueJob"
     assert ready[1]["NumericGreaterThanEqualsPath"] == "$.event.max_polls"
     assert ready[1]["Next"] == "CrawlerTimedOut"
     assert states["CrawlerReady"]["Default"] == "WaitForCrawler"
@@ -109,17 +240,33 @@ def test_keys_outside_the_contract_go_straight_to_the_failure_notice(asl: dict[s
     assert states["PipelineFailed"]["Type"] == "Fail"
 
 
+LOCK_RELEASES = {"ReleaseDbtLock", "ReleaseDbtLockAfterFailure"}
+
+
 def test_every_failure_path_publishes_exactly_one_notice(asl: dict[str, Any]) -> None:
     states = asl["States"]
+    assert states["ReleaseDbtLock"]["Next"] == "BuildSuccessNotice"
+    assert states["ReleaseDbtLockAfterFailure"]["Next"] == "BuildFailureNotice"
     publishers = {n for n, s in tasks(asl).items() if s["Resource"].endswith("sns:publish")}
-    assert publishers == {"NotifySuccess", "NotifyFailure", "NotifyAirportsUpdated"}
+    assert publishers == {
+        "NotifySuccess",
+        "NotifyFailure",
+        "NotifyAirportsUpdated",
+        "NotifyUnchanged",
+        "NotifyMissedDay",
+    }
     for name, state in tasks(asl).items():
         if name in publishers:
             assert state["Catch"][-1]["Next"] == "NoticeFailed"  # never a second notice
+        elif name in LOCK_RELEASES:
+            # Cleanup: a failed release goes where success goes (the lock frees itself when
+            # this execution ends), so the outcome and its one notice stay the same.
+            assert state["Catch"][-1]["Next"] == state["Next"]
         else:
             handler = states[state["Catch"][-1]["Next"]]
             assert handler["Type"] == "Pass"
-            assert handler["Next"] == "BuildFailureNotice"
+            # after dbt the lock is released first, then the notice
+            assert handler["Next"] in ("BuildFailureNotice", "ReleaseDbtLockAfterFailure")
             assert handler["ResultPath"] == "$.failure"
             assert isinstance(handler["Parameters"]["step"], str)
             # The whole error object: Cause is optional in the error output.
@@ -135,7 +282,7 @@ def test_date_is_derived_from_both_key_spellings(asl: dict[str, Any]) -> None:
     assert states["ValidateDate"]["Choices"][0] == {
         "Variable": "$.date.as_timestamp",
         "IsTimestamp": True,
-        "Next": "StartCrawler",
+        "Next": "RecordDayEvent",
     }
 
 

@@ -197,12 +197,12 @@ def test_only_daily_csv_uploads_start_the_pipeline(deployment: Deployment) -> No
     arn = execution["executionArn"]
     assert execution_input_key(sfn, arn).endswith("/x.csv")
     events = wait_for(
-        lambda: (h := history(sfn, arn)) and "StartCrawler" in entered(h) and h,
-        "the crawler step",
+        lambda: (h := history(sfn, arn)) and "RecordDayEvent" in entered(h) and h,
+        "the first step of a day's load",
     )
     sfn.stop_execution(executionArn=arn, error="Test.Stop", cause="only the trigger is under test")
     path = entered(events)
-    assert path[: path.index("StartCrawler") + 1][-3:-1] in (
+    assert path[: path.index("RecordDayEvent") + 1][-3:-1] in (
         ["DeriveDate", "ValidateDate"],
         ["DeriveDateFromEncodedKey", "ValidateDate"],
     )
@@ -232,7 +232,7 @@ def test_a_daily_file_outside_a_date_folder_fails_with_one_notice(
     )
     assert execution["status"] == "FAILED"
     path = entered(history(sfn, execution["executionArn"]))
-    assert "StartCrawler" not in path
+    assert "RecordDayEvent" not in path
     assert path[-4:] == ["KeyRejected", "BuildFailureNotice", "NotifyFailure", "PipelineFailed"]
     (message,) = wait_for(notices, "the failure notice")
     assert message["Subject"] == "Flightline: FAILED at derive-date"
@@ -265,6 +265,7 @@ def test_an_airports_file_without_rows_fails_its_own_load_and_says_so(
     assert execution["status"] == "FAILED"
     steps = entered(history(sfn, execution["executionArn"]))
     assert "StartCrawler" not in steps
+    assert "RecordDayEvent" not in steps
     assert "LoadAirports" in steps
     (message,) = wait_for(notices, "the failure notice")
     body = json.loads(message["Message"])
@@ -288,7 +289,8 @@ def test_date_derivation_on_both_key_spellings(
         "executionArn"
     ]
     events = wait_for(
-        lambda: (h := history(sfn, arn)) and "StartCrawler" in entered(h) and h, "the crawler step"
+        lambda: (h := history(sfn, arn)) and "RecordDayEvent" in entered(h) and h,
+        "the first step of a day's load",
     )
     sfn.stop_execution(executionArn=arn, error="Test.Stop", cause="only the date is under test")
     name = "DeriveDate" if "date=" in key else "DeriveDateFromEncodedKey"
@@ -343,5 +345,5 @@ def test_malformed_events_and_keys_fail_before_any_work(
     assert sfn.describe_execution(executionArn=arn)["status"] == "FAILED"
     path = entered(history(sfn, arn))
     assert step in path
-    assert "StartCrawler" not in path
+    assert "RecordDayEvent" not in path
     assert path[-1] == "PipelineFailed"

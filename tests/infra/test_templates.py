@@ -321,8 +321,7 @@ def test_dbt_buildspec_builds_the_loaded_date_or_the_whole_project_for_airports(
 
     day = run(FLIGHT_DATE="2024-01-02")
     assert (
-        day.stdout.splitlines()[-1]
-        == "dbt build --target prod --vars {flight_dates: ['2024-01-02']}"
+        day.stdout.splitlines()[-1] == "dbt build --target prod --vars {flight_dates: '2024-01-02'}"
     )
     airports = run(DBT_SCOPE="airports")
     assert airports.stdout.splitlines()[-1] == "dbt build --target prod"

@@ -232,46 +232,35 @@ def test_build_listing_and_unknown_ids(codebuild):
 SLOW_BUILD = "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 3\n"
 
 
-def test_build_limit_queues_builds_and_runs_them_one_after_the_other(codebuild):
+def test_build_limit_refuses_a_build_while_the_project_is_at_its_limit(codebuild):
+    # AWS CodeBuild User Guide, "Builds in AWS CodeBuild": with a project concurrent build
+    # limit set, StartBuild returns an error at the limit; builds are not queued.
     project = _project(codebuild, SLOW_BUILD, concurrentBuildLimit=1, queuedTimeoutInMinutes=30)
     assert codebuild.batch_get_projects(names=[project])["projects"][0]["concurrentBuildLimit"] == 1
 
     first = codebuild.start_build(projectName=project)["build"]
-    second = codebuild.start_build(projectName=project)["build"]
+    with pytest.raises(codebuild.exceptions.AccountLimitExceededException) as refused:
+        codebuild.start_build(projectName=project)
 
-    # Not rejected: the second waits in QUEUED (its QUEUED phase has not ended).
-    assert second["buildStatus"] == "IN_PROGRESS"
-    assert second["currentPhase"] == "QUEUED"
-    assert second["queuedTimeoutInMinutes"] == 30
-    assert [p["phaseType"] for p in second["phases"]] == ["SUBMITTED", "QUEUED"]
-    assert "endTime" not in second["phases"][-1]
-    running = wait_for(
-        lambda: codebuild.batch_get_builds(ids=[first["id"], second["id"]])["builds"],
-        lambda builds: builds[0]["currentPhase"] == "BUILD",
-        "the first build to run",
-    )
-    assert running[1]["currentPhase"] == "QUEUED"  # still waiting while the first runs
-
-    first, second = (_wait_build(codebuild, b["id"]) for b in (first, second))
-    assert first["buildStatus"] == second["buildStatus"] == "SUCCEEDED"
-    first_phases, second_phases = _phases(first), _phases(second)
-    assert second_phases["QUEUED"]["phaseStatus"] == "SUCCEEDED"
-    assert second_phases["BUILD"]["startTime"] >= first["endTime"]
-    assert second_phases["QUEUED"]["endTime"] >= first_phases["BUILD"]["endTime"]
+    assert project in refused.value.response["Error"]["Message"]
+    assert codebuild.list_builds_for_project(projectName=project)["ids"] == [first["id"]]
+    first = _wait_build(codebuild, first["id"])
+    assert first["buildStatus"] == "SUCCEEDED"
+    # The slot is free again once the running build has ended.
+    again = _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+    assert again["buildStatus"] == "SUCCEEDED"
+    assert "QUEUED" in _phases(again)
 
 
-def test_a_queued_build_can_be_stopped_and_the_queue_goes_on(codebuild):
+def test_removing_the_build_limit_lets_builds_run_at_once(codebuild):
     project = _project(codebuild, SLOW_BUILD, concurrentBuildLimit=1)
-    ids = [codebuild.start_build(projectName=project)["build"]["id"] for _ in range(3)]
+    codebuild.update_project(name=project, concurrentBuildLimit=-1)
+    ids = [codebuild.start_build(projectName=project)["build"]["id"] for _ in range(2)]
 
-    stopped = codebuild.stop_build(id=ids[1])["build"]
+    first, second = (_wait_build(codebuild, build_id) for build_id in ids)
 
-    assert stopped["buildStatus"] == "STOPPED"
-    assert _phases(stopped)["QUEUED"]["phaseStatus"] == "STOPPED"
-    builds = [_wait_build(codebuild, build_id) for build_id in ids]
-    assert [b["buildStatus"] for b in builds] == ["SUCCEEDED", "STOPPED", "SUCCEEDED"]
-    assert "BUILD" not in _phases(builds[1])
-    assert _phases(builds[2])["BUILD"]["startTime"] >= builds[0]["endTime"]
+    assert first["buildStatus"] == second["buildStatus"] == "SUCCEEDED"
+    assert _phases(second)["BUILD"]["startTime"] < first["endTime"]
 
 
 def test_without_a_build_limit_builds_run_at_once(codebuild):

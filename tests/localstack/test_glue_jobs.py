@@ -123,6 +123,7 @@ def test_run_executes_the_script_with_merged_arguments(
     assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
     assert "ErrorMessage" not in run
     assert run["CompletedOn"] >= run["StartedOn"]
+    assert run["ExecutionClass"] == "STANDARD"  # the notice's usage reads it, as on AWS
     out = json.loads(s3.get_object(Bucket=bucket, Key=f"runs/{run_id}/out.json")["Body"].read())
     assert out["args"]["--greeting"] == "override"  # run arguments override defaults
     assert out["args"]["--flight_date"] == "2024-01-01"

@@ -1,37 +1,46 @@
--- Reconciliation: for every flight date, the fact holds exactly as many rows as the staging
--- table the job loaded. Returns the dates that disagree (missing on either side included).
--- A build for given dates (var flight_dates, the orchestrator's day build) checks those
--- dates: another day the job staged meanwhile is reconciled by that day's own build.
-{%- set dates = var('flight_dates', []) %}
-{%- if dates is string %}
-    {%- set dates = dates.split(',') | map('trim') | reject('equalto', '') | list %}
-{%- endif %}
+-- Reconciliation: every date the fact holds was built from one load of staging, and holds
+-- exactly that load's rows. Returns the (date, run) pairs that disagree.
+-- A date staging holds from a load the fact has not been built from yet (loaded while this
+-- build ran, or by an execution still waiting for the dbt lock) is pending, not a failure:
+-- that load's own dbt build, which comes after it, reconciles it.
 with staged as (
     select
         flight_date,
+        run_id,
         count(*) as staged_rows
     from {{ source('flightline', 'flights') }}
-    group by flight_date
+    group by flight_date, run_id
 ),
 
 facts as (
     select
         flight_date,
-        count(*) as fact_rows
+        run_id,
+        count(*) as fact_rows,
+        count(*) over (partition by flight_date) as runs_of_date
     from {{ ref('fct_flights') }}
-    group by flight_date
+    group by flight_date, run_id
+),
+
+staged_dates as (
+    select distinct flight_date
+    from staged
 )
 
 select
-    coalesce(staged.flight_date, facts.flight_date) as flight_date,
-    coalesce(staged.staged_rows, 0) as staged_rows,
-    coalesce(facts.fact_rows, 0) as fact_rows
-from staged
-full outer join facts
-    on staged.flight_date = facts.flight_date
+    facts.flight_date,
+    facts.run_id,
+    facts.fact_rows,
+    coalesce(staged.staged_rows, 0) as staged_rows
+from facts
+left join staged
+    on
+        facts.flight_date = staged.flight_date
+        and facts.run_id = staged.run_id
+left join staged_dates
+    on facts.flight_date = staged_dates.flight_date
 where
-    coalesce(staged.staged_rows, 0) <> coalesce(facts.fact_rows, 0)
-    and {{ flightline_date_filter(
-        'coalesce(staged.flight_date, facts.flight_date)',
-        (dates | map('string') | list) if dates else none,
-    ) }}
+    -- a date built from two loads, or dropped from staging, or rows lost or duplicated
+    facts.runs_of_date > 1
+    or staged_dates.flight_date is null
+    or (staged.run_id is not null and staged.staged_rows <> facts.fact_rows)

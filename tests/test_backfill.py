@@ -1,0 +1,60 @@
+"""The backfill library's pure parts; the runs themselves are end to end in
+tests/e2e/test_pipeline_scenarios.py (lane `backfill`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tools.backfill.cli import parse_args
+from tools.backfill.runner import Outcome, Report, day_input, days_between
+
+
+def test_days_between_is_inclusive_and_refuses_a_reversed_range() -> None:
+    assert days_between(dt.date(2024, 2, 28), dt.date(2024, 3, 1)) == [
+        "2024-02-28",
+        "2024-02-29",
+        "2024-03-01",
+    ]
+    with pytest.raises(ValueError, match="before FROM"):
+        days_between(dt.date(2024, 3, 2), dt.date(2024, 3, 1))
+
+
+def test_a_day_starts_as_the_s3_event_of_its_first_file_marked_backfill() -> None:
+    event = day_input("landing", "daily_flights/date=2024-01-01/a.csv")
+    assert event["detail"] == {
+        "bucket": {"name": "landing"},
+        "object": {"key": "daily_flights/date=2024-01-01/a.csv"},
+    }
+    assert event["flightline"] == {"backfill": True}
+
+
+def test_the_report_table_and_verdict() -> None:
+    report = Report(
+        [
+            Outcome("2024-01-01", "LOADED", 2, 1900, 31.4, "arn:1", "3 rejected"),
+            Outcome(
+                "2024-01-02", "NO FILES", detail="nothing under daily_flights/date=2024-01-02/"
+            ),
+        ],
+        Outcome("dbt build", "BUILT", 1, None, 12.0, "arn:2", "build b-1"),
+    )
+    lines = report.table().splitlines()
+    assert lines[0].split() == ["day", "outcome", "files", "rows", "loaded", "seconds", "detail"]
+    assert lines[2].split()[:5] == ["2024-01-01", "LOADED", "2", "1,900", "31"]
+    assert lines[-1].split()[:3] == ["dbt", "build", "BUILT"]
+    assert report.ok
+    report.days[0].status = "FAILED"
+    assert not report.ok
+
+
+def test_cli_parses_dates_and_concurrency() -> None:
+    args = parse_args(["--env", "dev", "--from", "2024-01-01", "--to", "2024-01-05"])
+    assert (args.first, args.last, args.concurrency) == (
+        dt.date(2024, 1, 1),
+        dt.date(2024, 1, 5),
+        3,
+    )
+    with pytest.raises(SystemExit):
+        parse_args(["--env", "dev", "--from", "2024-13-01", "--to", "2024-01-05"])

@@ -1,0 +1,88 @@
+"""The cost model on the real templates and parameter files (no AWS)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tools.cost import prices
+from tools.cost.model import LOAD, environment, fixed_lines, load_lines, report, run_price, table
+
+
+def _line(lines, item):
+    return next(line for line in lines if line.item.startswith(item))
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_fixed_part_counts_what_the_templates_deploy(env: str) -> None:
+    templates, params = environment(env)
+    lines = fixed_lines(templates, params)
+    network = templates["network"]["Resources"]
+    interface = [
+        r["Properties"]
+        for r in network.values()
+        if r["Type"] == "AWS::EC2::VPCEndpoint"
+        and r["Properties"].get("VpcEndpointType") == "Interface"
+    ]
+    # each endpoint gets the environment's EndpointAzCount subnets (dev 1, prod 2)
+    assert params["EndpointAzCount"] == {"dev": "1", "prod": "2"}[env]
+    endpoint_azs = len(interface) * int(params["EndpointAzCount"])
+    assert _line(lines, "interface endpoints").monthly == pytest.approx(
+        endpoint_azs * prices.INTERFACE_ENDPOINT_AZ_HOUR * prices.HOURS_PER_MONTH
+    )
+    nat = _line(lines, "NAT gateway")
+    assert nat.monthly == pytest.approx(
+        (params["EnableNatGateway"] == "true") * prices.NAT_GATEWAY_HOUR * prices.HOURS_PER_MONTH
+    )
+    # the storage key; the two secrets of the warehouse stack plus Redshift's managed one
+    assert _line(lines, "KMS keys").quantity == "1"
+    assert _line(lines, "secrets").quantity == "3"
+
+
+def test_variable_part_follows_the_parameters() -> None:
+    templates, params = environment("dev")
+    flex = _line(load_lines(templates, params), "Glue job")
+    standard = _line(load_lines(templates, {**params, "ExecutionClass": "STANDARD"}), "Glue job")
+    assert flex.item == "Glue job (FLEX)"
+    assert flex.monthly / standard.monthly == pytest.approx(
+        prices.GLUE_DPU_HOUR["FLEX"] / prices.GLUE_DPU_HOUR["STANDARD"]
+    )
+    doubled = _line(load_lines(templates, {**params, "BaseCapacity": "16"}), "Redshift")
+    assert doubled.monthly == pytest.approx(
+        2 * _line(load_lines(templates, params), "Redshift").monthly
+    )
+    # one crawl a month (only when columns change) against one per daily load
+    every_day = dataclasses.replace(LOAD, crawls_per_month=prices.DAYS_PER_MONTH)
+    crawler = _line(load_lines(templates, params, every_day), "Glue crawler")
+    assert crawler.monthly == pytest.approx(
+        prices.DAYS_PER_MONTH * _line(load_lines(templates, params), "Glue crawler").monthly
+    )
+
+
+def test_the_table_sums_fixed_and_variable() -> None:
+    lines = report("prod")
+    text = table(lines)
+    total = sum(line.monthly for line in lines)
+    assert text.splitlines()[-1].split()[-1] == f"{total:,.2f}"
+
+
+def test_a_run_is_priced_from_its_notice() -> None:
+    notice = {
+        "crawler": {"ran": False, "reason": "same header"},
+        "usage": {
+            "glue": {
+                "execution_seconds": 30,
+                "execution_class": "FLEX",
+                "worker_type": "G.1X",
+                "workers": 2,
+            },
+            "dbt_build": {"phase_seconds": [0, 1, 0, 70, 15, 0, 0]},
+        },
+    }
+    price = run_price(notice)
+    assert price["glue_job"] == pytest.approx(round(2 * 60 / 3600 * 0.29, 4))  # 1-minute minimum
+    assert price["crawler"] == 0
+    assert price["dbt_build"] == pytest.approx(2 * 0.005)  # 86 s: two build minutes
+    notice["crawler"]["ran"] = True
+    assert run_price(notice)["crawler"] == pytest.approx(round(2 * 600 / 3600 * 0.44, 4))

@@ -1,0 +1,5 @@
+import sys
+
+from tools.backfill.cli import main
+
+sys.exit(main())

@@ -1,0 +1,57 @@
+"""`make backfill ENV=dev FROM=2024-01-01 TO=2024-01-31 [CONCURRENCY=3] [ENDPOINT=...]`:
+arguments only; the work is tools.backfill.runner."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from typing import Any
+
+import boto3
+
+from tools.backfill.runner import backfill, days_between
+
+STACK = "{project}-{env}-{name}"
+
+
+def _outputs(cfn: Any, stack: str) -> dict[str, str]:
+    described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="backfill", description=__doc__)
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--from", dest="first", required=True, type=dt.date.fromisoformat)
+    parser.add_argument("--to", dest="last", required=True, type=dt.date.fromisoformat)
+    parser.add_argument("--concurrency", type=int, default=3)
+    parser.add_argument("--project", default="flightline")
+    parser.add_argument("--endpoint-url")
+    parser.add_argument("--region")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    kwargs: dict[str, Any] = {"region_name": args.region}
+    if args.endpoint_url:  # an emulator: never send real credentials to it
+        kwargs.update(aws_access_key_id="test", aws_secret_access_key="test")  # noqa: S106
+    session = boto3.session.Session(**kwargs)
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=args.endpoint_url)
+
+    cfn = client("cloudformation")
+    names = {"project": args.project, "env": args.env}
+    machine = _outputs(cfn, STACK.format(name="orchestration", **names))["StateMachineArn"]
+    bucket = _outputs(cfn, STACK.format(name="storage", **names))["LandingBucketName"]
+    days = days_between(args.first, args.last)
+    print(f"backfill of {len(days)} day(s) in {args.env}, {args.concurrency} at a time")
+    report = backfill(client, machine, bucket, days, concurrency=args.concurrency)
+    print(report.table())
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

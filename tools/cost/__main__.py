@@ -1,0 +1,5 @@
+import sys
+
+from tools.cost.cli import main
+
+sys.exit(main())

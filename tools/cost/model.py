@@ -1,0 +1,242 @@
+"""The monthly cost of an environment, modelled from its templates and parameters.
+
+Fixed part: what runs whether or not a day loads (interface endpoints x the AZs of their
+subnets, NAT gateways, KMS keys, secrets, alarms). Variable part: one daily load (Glue job
+DPU-seconds at the job's execution class, the crawler when it runs, the dbt build's
+CodeBuild minutes, Step Functions transitions, Redshift Serverless RPU-seconds), times the
+days of a month. Durations are assumptions (LOAD below), not measurements of AWS; prices
+are `prices.py`. A run's notice gives its real usage: `run_price()` prices it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from tools.cost import prices
+from tools.deploy import cfn_yaml
+from tools.deploy.config import load_env
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = REPO_ROOT / "cloudformation"
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadAssumptions:
+    """One daily load on AWS (a day of about a million rows)."""
+
+    job_seconds: int = 180  # Glue start-up included
+    dbt_build_minutes: float = 4.0  # pip install of dbt included
+    warehouse_busy_seconds: int = 240  # COPY, then the dbt build's queries
+    state_transitions: int = 45  # the success path of the state machine, polls included
+    crawls_per_month: float = 1.0  # crawl only when the columns change: about once a month
+
+
+LOAD = LoadAssumptions()
+
+
+@dataclasses.dataclass
+class Line:
+    part: str  # "fixed" or "per load"
+    item: str
+    quantity: str
+    monthly: float
+
+
+def _resources(
+    templates: dict[str, dict], kind: str, params: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Properties of every resource of `kind`, with `Fn::If` resolved for `params`."""
+    found = []
+    for template in templates.values():
+        conditions = template.get("Conditions") or {}
+        for resource in (template.get("Resources") or {}).values():
+            if resource.get("Type") != kind:
+                continue
+            found.append(_resolve(resource.get("Properties") or {}, conditions, params or {}))
+    return found
+
+
+def _condition(name: str, conditions: dict, params: dict[str, str]) -> bool:
+    """The template's simple conditions: Fn::Equals of a parameter and a literal."""
+    left, right = conditions[name]["Fn::Equals"]
+    value = params.get(left["Ref"], "") if isinstance(left, dict) else str(left)
+    return value == str(right)
+
+
+def _resolve(value: Any, conditions: dict, params: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"Fn::If"}:
+            name, then, otherwise = value["Fn::If"]
+            chosen = then if _condition(name, conditions, params) else otherwise
+            return _resolve(chosen, conditions, params)
+        return {k: _resolve(v, conditions, params) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, conditions, params) for v in value]
+    return value
+
+
+def _parameters(templates: dict[str, dict], values: dict[str, str]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for template in templates.values():
+        for name, spec in (template.get("Parameters") or {}).items():
+            if "Default" in spec:
+                merged.setdefault(name, str(spec["Default"]))
+    merged.update({k: str(v) for k, v in values.items()})
+    return merged
+
+
+def environment(env: str) -> tuple[dict[str, dict], dict[str, str]]:
+    config = load_env(env)
+    templates = {s: cfn_yaml.load(TEMPLATES / f"{s}.yaml") for s in config.stacks}
+    return templates, _parameters(templates, config.parameters)
+
+
+def fixed_lines(templates: dict[str, dict], params: dict[str, str]) -> list[Line]:
+    lines = []
+    endpoints = [
+        p
+        for p in _resources(templates, "AWS::EC2::VPCEndpoint", params)
+        if p.get("VpcEndpointType") == "Interface"
+    ]
+    endpoint_azs = sum(len(p.get("SubnetIds") or []) for p in endpoints)
+    lines.append(
+        Line(
+            "fixed",
+            "interface endpoints",
+            f"{len(endpoints)} endpoints, {endpoint_azs} endpoint-AZs",
+            endpoint_azs * prices.INTERFACE_ENDPOINT_AZ_HOUR * prices.HOURS_PER_MONTH,
+        )
+    )
+    nat = len(_resources(templates, "AWS::EC2::NatGateway"))
+    if params.get("EnableNatGateway", "false") != "true":
+        nat = 0
+    lines.append(
+        Line(
+            "fixed", "NAT gateway", str(nat), nat * prices.NAT_GATEWAY_HOUR * prices.HOURS_PER_MONTH
+        )
+    )
+    keys = len(_resources(templates, "AWS::KMS::Key"))
+    lines.append(Line("fixed", "KMS keys", str(keys), keys * prices.KMS_KEY_MONTH))
+    secrets = len(_resources(templates, "AWS::SecretsManager::Secret"))
+    secrets += sum(
+        1
+        for p in _resources(templates, "AWS::RedshiftServerless::Namespace")
+        if p.get("ManageAdminPassword") is True
+    )
+    lines.append(Line("fixed", "secrets", str(secrets), secrets * prices.SECRET_MONTH))
+    alarms = len(_resources(templates, "AWS::CloudWatch::Alarm"))
+    lines.append(Line("fixed", "CloudWatch alarms", str(alarms), alarms * prices.ALARM_MONTH))
+    return lines
+
+
+def load_lines(
+    templates: dict[str, dict], params: dict[str, str], load: LoadAssumptions = LOAD
+) -> list[Line]:
+    days = prices.DAYS_PER_MONTH
+    execution_class = params.get("ExecutionClass", "STANDARD")
+    dpus = (
+        float(params.get("NumberOfWorkers", "2"))
+        * prices.GLUE_DPU_PER_WORKER[params.get("WorkerType", "G.1X")]
+    )
+    job_seconds = max(load.job_seconds, prices.GLUE_MINIMUM_SECONDS)
+    glue = dpus * job_seconds / 3600 * prices.GLUE_DPU_HOUR[execution_class]
+    crawl = prices.CRAWLER_DPUS * prices.CRAWLER_MINIMUM_SECONDS / 3600 * prices.CRAWLER_DPU_HOUR
+    projects = _resources(templates, "AWS::CodeBuild::Project")
+    compute = (projects[0].get("Environment") or {}).get("ComputeType", "BUILD_GENERAL1_SMALL")
+    build = load.dbt_build_minutes * prices.CODEBUILD_MINUTE[compute]
+    rpus = float(params.get("BaseCapacity", "8"))
+    busy = max(load.warehouse_busy_seconds, prices.REDSHIFT_MINIMUM_SECONDS)
+    warehouse = rpus * busy / 3600 * prices.REDSHIFT_RPU_HOUR
+    transitions = load.state_transitions * prices.STATE_TRANSITION
+    return [
+        Line(
+            "per load",
+            f"Glue job ({execution_class})",
+            f"{dpus:g} DPU x {job_seconds} s x {days} days",
+            glue * days,
+        ),
+        Line(
+            "per load",
+            "Glue crawler",
+            f"{load.crawls_per_month:g} crawl(s) x {prices.CRAWLER_DPUS} DPU x 10 min minimum",
+            crawl * load.crawls_per_month,
+        ),
+        Line(
+            "per load",
+            "CodeBuild (dbt)",
+            f"{load.dbt_build_minutes:g} min x {days} days ({compute})",
+            build * days,
+        ),
+        Line(
+            "per load",
+            "Redshift Serverless",
+            f"{rpus:g} RPU x {busy} s x {days} days",
+            warehouse * days,
+        ),
+        Line(
+            "per load",
+            "Step Functions",
+            f"{load.state_transitions} transitions x {days} days",
+            transitions * days,
+        ),
+    ]
+
+
+def report(
+    env: str, load: LoadAssumptions = LOAD, overrides: dict[str, str] | None = None
+) -> list[Line]:
+    """The environment's lines; `overrides` changes parameters (what-if)."""
+    templates, params = environment(env)
+    params = {**params, **(overrides or {})}
+    return fixed_lines(templates, params) + load_lines(templates, params, load)
+
+
+def table(lines: list[Line]) -> str:
+    rows = [("part", "item", "quantity", "USD / month")]
+    rows += [(line.part, line.item, line.quantity, f"{line.monthly:,.2f}") for line in lines]
+    fixed = sum(line.monthly for line in lines if line.part == "fixed")
+    variable = sum(line.monthly for line in lines if line.part != "fixed")
+    rows += [
+        ("", "fixed", "", f"{fixed:,.2f}"),
+        ("", "variable (daily loads)", "", f"{variable:,.2f}"),
+        ("", "total", "", f"{fixed + variable:,.2f}"),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    out = [
+        "  ".join(
+            (c.rjust(w) if i == 3 else c.ljust(w))
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in rows
+    ]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def run_price(notice: dict[str, Any]) -> dict[str, float]:
+    """The modelled price of one run from the usage its success notice carries."""
+    usage = notice.get("usage") or {}
+    glue = usage.get("glue") or {}
+    dpus = float(glue.get("workers") or 0) * prices.GLUE_DPU_PER_WORKER.get(
+        glue.get("worker_type") or "G.1X", 1
+    )
+    seconds = max(float(glue.get("execution_seconds") or 0), prices.GLUE_MINIMUM_SECONDS)
+    job = (
+        dpus
+        * seconds
+        / 3600
+        * prices.GLUE_DPU_HOUR.get(glue.get("execution_class") or "STANDARD", 0.44)
+    )
+    crawl = (
+        prices.CRAWLER_DPUS * prices.CRAWLER_MINIMUM_SECONDS / 3600 * prices.CRAWLER_DPU_HOUR
+        if (notice.get("crawler") or {}).get("ran")
+        else 0.0
+    )
+    phases = (usage.get("dbt_build") or {}).get("phase_seconds") or []
+    build_seconds = sum(phases) if isinstance(phases, list) else float(phases)
+    # CodeBuild bills whole minutes, rounded up
+    build = -(-build_seconds // 60) * prices.CODEBUILD_MINUTE["BUILD_GENERAL1_SMALL"]
+    parts = {"glue_job": round(job, 4), "crawler": round(crawl, 4), "dbt_build": round(build, 4)}
+    return {**parts, "total": round(sum(parts.values()), 4)}
