@@ -51,7 +51,8 @@ def test_the_pipeline_steps_in_order(asl: dict[str, Any]) -> None:
     assert states["ReadRunSummary"]["Next"] == "RecordDayLoaded"
     assert states["RecordDayLoaded"]["Next"] == "BuildNow"
     assert states["BuildNow"]["Default"] == "AcquireDbtLock"
-    assert states["AcquireDbtLock"]["Next"] == "RunDbt"
+    assert states["AcquireDbtLock"]["Next"] == "DbtBuildScope"
+    assert states["DbtBuildScope"]["Default"] == "RunDbt"  # a day's run has no $.airports
     assert states["RunDbt"]["Next"] == "ReleaseDbtLock"
     assert states["ReleaseDbtLock"]["Next"] == "BuildSuccessNotice"
     assert states["BuildSuccessNotice"]["Next"] == "NotifySuccess"
@@ -240,7 +241,7 @@ def test_keys_outside_the_contract_go_straight_to_the_failure_notice(asl: dict[s
     assert states["PipelineFailed"]["Type"] == "Fail"
 
 
-LOCK_RELEASES = {"ReleaseDbtLock", "ReleaseDbtLockAfterFailure"}
+LOCK_RELEASES = {"ReleaseDbtLock", "ReleaseDbtLockAfterFailure", "ReleaseDbtLockAfterAirports"}
 
 
 def test_every_failure_path_publishes_exactly_one_notice(asl: dict[str, Any]) -> None:

@@ -17,15 +17,24 @@ def test_an_airports_upload_loads_the_file_then_rebuilds_the_dimension(
     path, name = [], "AirportsUpdated"
     while name != "Succeeded":
         path.append(name)
-        name = states[name]["Next"]
+        name = _next_for_airports(states[name])
+    # The rebuild is a dbt build like a day's: it takes the same DynamoDB lock (CodeBuild
+    # refuses a build over the project's limit instead of queuing it) and releases it after.
     assert path == [
         "AirportsUpdated",
         "LoadAirports",
         "ReadAirportsSummary",
+        "PrepareAirportsBuild",
+        "AcquireDbtLock",
+        "DbtBuildScope",
         "RebuildAirportsDimension",
+        "ReleaseDbtLockAfterAirports",
         "BuildAirportsNotice",
         "NotifyAirportsUpdated",
     ]
+    release = states["ReleaseDbtLockAfterAirports"]
+    assert release["Parameters"] == states["ReleaseDbtLock"]["Parameters"]
+    assert release["Catch"][-1]["Next"] == release["Next"]  # the notice is sent either way
     load = states["LoadAirports"]
     assert load["Resource"] == states["RunGlueJob"]["Resource"]  # the same job, .sync
     assert load["Parameters"]["JobName"] == "${GlueJobName}"
@@ -44,3 +53,14 @@ def test_an_airports_upload_loads_the_file_then_rebuilds_the_dimension(
     notice = states["BuildAirportsNotice"]["Parameters"]
     assert notice["status"] == "AIRPORTS_UPDATED"
     assert {"glue_job_run_id.$", "dbt_build_id.$", "summary.$"} <= set(notice)
+
+
+def _next_for_airports(state: dict[str, Any]) -> str:
+    """The next state of an airports upload: Choices are resolved by the `$.airports`
+    discriminator the route sets (a lock already free is taken at once)."""
+    if state["Type"] != "Choice":
+        return state["Next"]
+    for choice in state["Choices"]:
+        if choice.get("Variable") == "$.airports" and choice.get("IsPresent") is True:
+            return choice["Next"]
+    return state["Default"]
