@@ -39,7 +39,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 def test_every_principal_can_do_its_job_on_the_templates() -> None:
     reports = _run()
-    assert set(reports) == {*check.PRINCIPALS, "PermissionsBoundary"}
+    assert set(reports) == {*check.PRINCIPALS, "PermissionsBoundary", "PolicySize"}
     for report in reports.values():
         assert report.rows, f"{report.label}: nothing checked"
         assert not report.failures, check.format_report(report)
@@ -57,6 +57,10 @@ def test_every_principal_can_do_its_job_on_the_templates() -> None:
     assert ("cloudformation:DeleteStack", "OK") in deploy
     machine = {r.action for r in reports["StateMachineRole"].rows if r.result == "OK"}
     assert {"glue:GetJobRun", "codebuild:BatchGetBuilds", "events:PutRule"} <= machine
+    # The dbt lock and the day's state (issue 11's table): the table's handlers and the
+    # state machine's item calls.
+    assert ("dynamodb:CreateTable", "OK") in execution
+    assert {"dynamodb:PutItem", "dynamodb:DeleteItem", "states:DescribeExecution"} <= machine
 
 
 @pytest.mark.parametrize("env", ["prod", "local"])
@@ -151,7 +155,22 @@ def test_a_resource_type_without_handler_permissions_is_named(templates_copy: Pa
     _edit(
         templates_copy / "orchestration.yaml",
         "  # --- trigger ----",
-        "  Locks:\n    Type: AWS::DynamoDB::Table\n    Properties: {}\n\n  # --- trigger ----",
+        "  Later:\n    Type: AWS::Scheduler::Schedule\n    Properties: {}\n\n  # --- trigger ----",
     )
-    with pytest.raises(needs.MissingSchema, match=r"AWS::DynamoDB::Table .*handler_permissions"):
+    with pytest.raises(
+        needs.MissingSchema, match=r"AWS::Scheduler::Schedule .*handler_permissions"
+    ):
         _run(templates_copy)
+
+
+def test_a_role_policy_over_iams_size_quota_fails(templates_copy: Path) -> None:
+    """The execution role's inline policies sit close to IAM's 10,240 characters; anything
+    that pushes them over (here a longer statement id) fails offline, not at deploy."""
+    assert _failing(_run()["PolicySize"]) == []
+    _edit(
+        templates_copy / "ci-deploy-role.yaml",
+        "- Sid: ProjectOrchestration\n",
+        f"- Sid: ProjectOrchestration{'X' * 300}\n",
+    )
+    failing = _failing(_run(templates_copy)["PolicySize"])
+    assert failing == [("PolicySize", "ci-deploy-role/CloudFormationExecutionRole")]

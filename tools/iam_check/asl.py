@@ -38,6 +38,33 @@ INTEGRATIONS: dict[str, list[Call]] = {
         Call("s3:GetObject", "{landing}/runs/date=2024-01-01/run_id=r/summary.json", "summary"),
         Call("kms:Decrypt", "{data_key}", "SSE-KMS summary"),
     ],
+    # The pipeline-state table (dbt lock, each day's latest event and loaded fingerprint, the
+    # crawled header): the optimized DynamoDB integrations act on the table.
+    **{
+        f"dynamodb:{op[0].lower()}{op[1:]}": [
+            Call(f"dynamodb:{op}", "{lock_table}", f"dynamodb:{op}"),
+            # SSE with the customer managed data key.
+            Call("kms:Decrypt", "{data_key}", "table encrypted with the data key"),
+            Call("kms:GenerateDataKey", "{data_key}", "table encrypted with the data key"),
+        ]
+        for op in ("PutItem", "GetItem", "UpdateItem", "DeleteItem")
+    },
+    "aws-sdk:s3:listObjectsV2": [
+        Call("s3:ListBucket", "{landing}", "a day's files", {"s3:prefix": "daily_flights/"}),
+    ],
+    "aws-sdk:glue:getTable": [
+        Call("glue:GetTable", "{catalog}", "catalog table (crawl only when needed)"),
+        Call("glue:GetTable", "{catalog_database}", "catalog table"),
+        Call("glue:GetTable", "{catalog_table}", "catalog table"),
+    ],
+    "aws-sdk:glue:createPartition": [
+        Call("glue:CreatePartition", "{catalog}", "register a partition of known columns"),
+        Call("glue:CreatePartition", "{catalog_database}", "register a partition"),
+        Call("glue:CreatePartition", "{catalog_table}", "register a partition"),
+    ],
+    "aws-sdk:sfn:describeExecution": [
+        Call("states:DescribeExecution", "{pipeline_execution}", "is the lock's holder alive"),
+    ],
     "codebuild:startBuild.sync": [
         Call("codebuild:StartBuild", "{dbt_project}", "startBuild.sync"),
         Call("codebuild:StopBuild", "{dbt_project}", "startBuild.sync stops on abort"),

@@ -10,6 +10,9 @@ permissions boundary.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,6 +261,48 @@ def _boundary_report(stacks: dict[str, Stack]) -> PrincipalReport:
     return report
 
 
+# IAM's size quotas (AWS IAM User Guide, "IAM and AWS STS quotas"): a role's inline policies
+# together, and one managed policy, in characters without white space.
+INLINE_POLICIES_QUOTA = 10_240
+MANAGED_POLICY_QUOTA = 6_144
+# Measured with the longest names the storage stack's Project and EnvName patterns allow, so
+# no environment's names can push a deploy over a quota.
+LONGEST_NAMES = {"Project": "p" * 11, "EnvName": "e" * 7}
+
+
+def policy_size(document: dict[str, Any]) -> int:
+    return len(re.sub(r"\s", "", json.dumps(document, separators=(",", ":"))))
+
+
+def quota_report(stacks: dict[str, Stack]) -> PrincipalReport:
+    report = PrincipalReport("PolicySize", "IAM policy size quotas (longest names)", "")
+    for stack in stacks.values():
+        for resource in stack.resources.values():
+            props = resource.properties
+            if resource.type == "AWS::IAM::Role":
+                # Its Policies and the AWS::IAM::Policy resources attached to it alike.
+                managed = {m.logical_id for m in _managed_policies(stacks).values()}
+                documents = [
+                    p["policy"] for p in role_policies(resource, stacks) if p["name"] not in managed
+                ]
+                size = sum(policy_size(d) for d in documents)
+                quota, what = INLINE_POLICIES_QUOTA, "inline policies"
+            elif resource.type == "AWS::IAM::ManagedPolicy":
+                size, quota = policy_size(props["PolicyDocument"]), MANAGED_POLICY_QUOTA
+                what = "managed policy"
+            else:
+                continue
+            report.rows.append(
+                Row(
+                    "OK" if size <= quota else "FAIL",
+                    "PolicySize",
+                    f"{stack.name}/{resource.logical_id}",
+                    f"{what}: {size} of {quota} characters",
+                )
+            )
+    return report
+
+
 def run_check(
     config: EnvConfig,
     handler_data: dict[str, Any] | None = None,
@@ -268,7 +313,9 @@ def run_check(
     kwargs = {"template_dir": template_dir} if template_dir else {}
     stacks = load_env_stacks(config, {}, **kwargs)
     data = handler_data if handler_data is not None else needs.load_handler_permissions()
-    return evaluate(stacks, data, asl_path, run)
+    longest = dataclasses.replace(config, parameters={**config.parameters, **LONGEST_NAMES})
+    sizes = quota_report(load_env_stacks(longest, {}, **kwargs))
+    return [*evaluate(stacks, data, asl_path, run), sizes]
 
 
 def format_report(report: PrincipalReport) -> str:

@@ -93,6 +93,12 @@ def names(stacks: dict[str, Stack]) -> dict[str, str]:
         "flow_log_group": res("network", "FlowLogGroup").arn.removesuffix("*")
         + "log-stream:eni-1-all",
         "state_machine": res("orchestration", "StateMachine").arn,
+        "pipeline_execution": res("orchestration", "StateMachine").arn.replace(
+            ":stateMachine:", ":execution:"
+        )
+        + ":2024-01-01-abc",
+        "lock_table": res("orchestration", "LockTable").arn,
+        "catalog": f"arn:{PARTITION}:glue:{region_account}:catalog",
         "topic": res("orchestration", "NoticeTopic").arn,
         "trigger_rule": res("orchestration", "TriggerRule").arn,
         "dbt_project": res("orchestration", "DbtProject").arn,

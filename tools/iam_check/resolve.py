@@ -241,6 +241,9 @@ def _identify(stack: Stack, resolver: Resolver, logical_id: str, resource: Resou
     elif kind == "AWS::CodeBuild::Project":
         name = prop("Name") or generated
         resource.ref, resource.arn = name, f"{arn}:codebuild:{REGION}:{ACCOUNT}:project/{name}"
+    elif kind == "AWS::DynamoDB::Table":
+        name = prop("TableName") or generated
+        resource.ref, resource.arn = name, f"{arn}:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
     elif kind == "AWS::Events::Rule":
         name = prop("Name") or generated
         resource.ref, resource.arn = name, f"{arn}:events:{REGION}:{ACCOUNT}:rule/{name}"
