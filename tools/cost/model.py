@@ -54,6 +54,11 @@ def _resources(
         for resource in (template.get("Resources") or {}).values():
             if resource.get("Type") != kind:
                 continue
+            # A resource whose Condition is false for these parameters is not deployed (the
+            # postgres engine's local secrets on a Redshift environment, say).
+            condition = resource.get("Condition")
+            if params is not None and condition and not _deployed(condition, conditions, params):
+                continue
             found.append(_resolve(resource.get("Properties") or {}, conditions, params or {}))
     return found
 
@@ -63,6 +68,14 @@ def _condition(name: str, conditions: dict, params: dict[str, str]) -> bool:
     left, right = conditions[name]["Fn::Equals"]
     value = params.get(left["Ref"], "") if isinstance(left, dict) else str(left)
     return value == str(right)
+
+
+def _deployed(name: str, conditions: dict, params: dict[str, str]) -> bool:
+    """A simple Fn::Equals condition's value; any other kind counts as deployed (the model
+    errs towards the higher cost)."""
+    if "Fn::Equals" not in conditions.get(name, {}):
+        return True
+    return _condition(name, conditions, params)
 
 
 def _resolve(value: Any, conditions: dict, params: dict[str, str]) -> Any:
@@ -119,10 +132,10 @@ def fixed_lines(templates: dict[str, dict], params: dict[str, str]) -> list[Line
     )
     keys = len(_resources(templates, "AWS::KMS::Key"))
     lines.append(Line("fixed", "KMS keys", str(keys), keys * prices.KMS_KEY_MONTH))
-    secrets = len(_resources(templates, "AWS::SecretsManager::Secret"))
+    secrets = len(_resources(templates, "AWS::SecretsManager::Secret", params))
     secrets += sum(
         1
-        for p in _resources(templates, "AWS::RedshiftServerless::Namespace")
+        for p in _resources(templates, "AWS::RedshiftServerless::Namespace", params)
         if p.get("ManageAdminPassword") is True
     )
     lines.append(Line("fixed", "secrets", str(secrets), secrets * prices.SECRET_MONTH))
