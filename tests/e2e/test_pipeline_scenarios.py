@@ -309,7 +309,9 @@ def lane_files(lane: Lane) -> dict[str, Any]:
     job = lane.deployment.outputs("glue").get("JobName") or next(
         j for j in lane.client("glue").list_jobs()["JobNames"] if lane.deployment.env in j
     )
-    out["job_runs"] = len(lane.client("glue").get_job_runs(JobName=job)["JobRuns"])
+    runs = lane.client("glue").get_job_runs(JobName=job)["JobRuns"]
+    # The airports upload runs the same job on its own route (--mode airports).
+    out["job_runs"] = len([r for r in runs if r.get("Arguments", {}).get("--mode") != "airports"])
 
     # Schema evolution: the next day's file carries a new column.
     new_key = "daily_flights/date=2024-04-02/flights.csv"
@@ -326,7 +328,8 @@ def lane_backfill(lane: Lane) -> dict[str, Any]:
     """Five days that landed while the trigger was off, loaded by a backfill two at a time."""
     s3 = lane.client("s3")
     lane.put("dim/airports.csv", AIRPORTS)
-    wait_until(lambda: lane.executions.for_key("dim/airports.csv"), "the airports run", 60)
+    # The airports route loads and rebuilds on its own (one job run, one dbt build).
+    (airports_run,) = finish(lane, "dim/airports.csv")
     # Files that landed before the pipeline listened: the bucket sends no events meanwhile
     # (LocalStack 2026.3.0 still delivers S3 events to a disabled rule).
     s3.put_bucket_notification_configuration(Bucket=lane.bucket, NotificationConfiguration={})
@@ -354,7 +357,11 @@ def lane_backfill(lane: Lane) -> dict[str, Any]:
         "table": report.table(),
         "staged": {d: lane.warehouse.staged(d) for d in BACKFILL_DAYS},
         "facts": {d: lane.warehouse.facts(d) for d in BACKFILL_DAYS},
-        "builds": lane.client("codebuild").list_builds_for_project(projectName=project)["ids"],
+        "builds": [
+            b
+            for b in lane.client("codebuild").list_builds_for_project(projectName=project)["ids"]
+            if b != airports_run["notice"].get("dbt_build_id")
+        ],
         "day_runs": [e for e in lane.executions.all() if e["name"].startswith("backfill-2024")],
     }
 
@@ -379,6 +386,8 @@ def lane_burst(lane: Lane) -> dict[str, Any]:
     for day in BURST_DAYS:
         lane.put(burst_key(day), sample_day("2024-01-01"))
     out["runs"] = {day: finish(lane, burst_key(day))[0] for day in BURST_DAYS}
+    # The airports upload's rebuild waits for the same lock: it may break it first.
+    out["airports_run"] = finish(lane, "dim/airports.csv")[0]
     build_ids = [r["notice"].get("dbt_build_id") for r in out["runs"].values()]
     out["builds"] = lane.client("codebuild").batch_get_builds(ids=[b for b in build_ids if b])[
         "builds"
@@ -607,8 +616,9 @@ def test_five_days_at_once_all_load_with_one_dbt_build_at_a_time(outcomes) -> No
 
 def test_a_lock_left_by_a_crashed_holder_is_broken(outcomes) -> None:
     out = lane(outcomes, "burst")
-    broke = [d for d, r in out["runs"].items() if "BreakStaleDbtLock" in states(r)]
-    assert broke, {d: states(r) for d, r in out["runs"].items()}
+    runs = {**out["runs"], "dim/airports.csv": out["airports_run"]}
+    broke = [d for d, r in runs.items() if "BreakStaleDbtLock" in states(r)]
+    assert broke, {d: states(r) for d, r in runs.items()}
 
 
 def test_a_day_of_three_files_loads_once_with_all_three(outcomes) -> None:
