@@ -273,6 +273,18 @@ def lane_operations(lane: Lane) -> dict[str, Any]:
     lane.put(dbt_key, sample_day("2024-01-02"))
     (out["dbt"],) = finish(lane, dbt_key)
     out["dbt_staged"] = lane.warehouse.staged("2024-01-02")
+    out["dbt_facts"] = lane.warehouse.facts("2024-01-02")
+
+    # The cause fixed (the duplicate row removed), the failed day's event delivered again:
+    # its build failed, so the day is not "already loaded" and the replay loads and builds it.
+    lane.warehouse.execute("delete from staging.flights where flight_date = '2023-12-31'")
+    seen = arns(lane)
+    sfn = lane.client("stepfunctions")
+    event = sfn.describe_execution(executionArn=out["dbt"]["executionArn"])["input"]
+    sfn.start_execution(stateMachineArn=lane.deployment.state_machine, input=event)
+    (out["replay"],) = finish(lane, dbt_key, exclude=seen)
+    out["replay_staged"] = lane.warehouse.staged("2024-01-02")
+    out["replay_facts"] = lane.warehouse.facts("2024-01-02")
     return out
 
 
@@ -579,6 +591,18 @@ def test_a_failing_dbt_test_fails_the_execution_with_a_notice(outcomes) -> None:
     build = json.loads(notice["error"]["Cause"])["Build"]
     assert build["BuildStatus"] == "FAILED"
     assert out["dbt_staged"] == expected("2024-01-02")["valid_rows"]  # the job's load stands
+
+
+def test_a_replay_after_a_failed_dbt_build_loads_and_builds_the_day(outcomes) -> None:
+    out = lane(outcomes, "ops")
+    assert out["dbt"]["status"] == "FAILED"
+    assert out["dbt_facts"] == 0  # the failed build left the day out of the marts
+    rows = expected("2024-01-02")["valid_rows"]
+    run = out["replay"]
+    assert run["status"] == "SUCCEEDED", states(run)
+    assert run["notice"]["status"] == "SUCCEEDED", run["notice"]  # not UNCHANGED
+    assert {"RunGlueJob", "RunDbt", "RecordDayBuilt"} <= set(states(run))
+    assert out["replay_staged"] == out["replay_facts"] == rows
 
 
 def test_five_days_at_once_all_load_with_one_dbt_build_at_a_time(outcomes) -> None:

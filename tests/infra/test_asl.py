@@ -48,13 +48,15 @@ def test_the_pipeline_steps_in_order(asl: dict[str, Any]) -> None:
     assert resources["RunDbt"] == "arn:aws:states:::codebuild:startBuild.sync"
     states = asl["States"]
     assert states["RunGlueJob"]["Next"] == "ReadRunSummary"
-    assert states["ReadRunSummary"]["Next"] == "RecordDayLoaded"
-    assert states["RecordDayLoaded"]["Next"] == "BuildNow"
+    assert states["ReadRunSummary"]["Next"] == "RecordDayPending"
+    assert states["RecordDayPending"]["Next"] == "BuildNow"
     assert states["BuildNow"]["Default"] == "AcquireDbtLock"
     assert states["AcquireDbtLock"]["Next"] == "DbtBuildScope"
     assert states["DbtBuildScope"]["Default"] == "RunDbt"  # a day's run has no $.airports
     assert states["RunDbt"]["Next"] == "ReleaseDbtLock"
-    assert states["ReleaseDbtLock"]["Next"] == "BuildSuccessNotice"
+    assert states["ReleaseDbtLock"]["Next"] == "RecordBuilt"
+    assert states["RecordBuilt"]["Default"] == "RecordDayBuilt"  # a day's run has no dbt_dates
+    assert states["RecordDayBuilt"]["Next"] == "BuildSuccessNotice"
     assert states["BuildSuccessNotice"]["Next"] == "NotifySuccess"
 
 
@@ -117,8 +119,85 @@ def test_a_day_loads_once_after_its_quiet_period_and_never_twice_for_the_same_fi
     assert same["Next"] == "BuildUnchangedNotice"
     assert states["SameContentLoaded"]["Default"] == "HeaderReadable"
     assert states["DayLoadedBefore"]["Default"] == "HeaderReadable"
-    loaded = states["RecordDayLoaded"]["Parameters"]
-    assert loaded["ExpressionAttributeValues"][":fp"] == {"S.$": "$.fingerprint.value"}
+    pending = states["RecordDayPending"]["Parameters"]
+    assert pending["ExpressionAttributeValues"][":fp"] == {"S.$": "$.fingerprint.value"}
+
+
+def _reachable(states: dict[str, Any], start: str, stop: set[str]) -> set[str]:
+    """States reachable from `start` (Next, Default, Choices, Catch), not walking past `stop`."""
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in stop:
+            continue
+        state = states[name]
+        todo += [state[k] for k in ("Next", "Default") if k in state]
+        todo += [c["Next"] for c in state.get("Choices", []) + state.get("Catch", [])]
+    return seen
+
+
+def test_a_day_counts_as_loaded_only_once_its_dbt_build_succeeded(asl: dict[str, Any]) -> None:
+    # The marker every "already done" check reads (replay, missed-day check, backfill) is
+    # loaded_fingerprint: the job's load writes only a pending one and drops the old marker
+    # (the day's staging rows changed); a successful build promotes it.
+    states = asl["States"]
+    readers = {"DayLoadedBefore", "SameContentLoaded", "CheckedDayLoaded"}
+    for name in readers:
+        choice = states[name]["Choices"][0]
+        assert choice["Variable"].endswith(".Item.loaded_fingerprint.S"), name
+    pending = states["RecordDayPending"]["Parameters"]["UpdateExpression"]
+    assert pending.startswith("SET pending_fingerprint = :fp, pending_run = :me")
+    assert pending.endswith("REMOVE loaded_fingerprint")
+    writers = {
+        name
+        for name, state in states.items()
+        if "loaded_fingerprint =" in state.get("Parameters", {}).get("UpdateExpression", "")
+    }
+    assert writers == {"RecordDayBuilt"}
+    # A failed build, or a lock never acquired, never reaches a state that sets the marker.
+    failed = _reachable(states, "DbtFailed", {"PipelineFailed", "NoticeFailed"})
+    failed |= _reachable(states, "DbtLockFailed", {"PipelineFailed", "NoticeFailed"})
+    assert not failed & {"RecordBuilt", "RecordDayBuilt", "RecordBackfillBuilt"}
+    # Only a successful RunDbt leads there: the day's own run, guarded by its pending run id.
+    assert states["RunDbt"]["Next"] == "ReleaseDbtLock"
+    assert states["ReleaseDbtLock"]["Catch"][-1]["Next"] == "RecordBuilt"
+    built = states["RecordDayBuilt"]["Parameters"]
+    assert built["ConditionExpression"] == "pending_run = :me"
+    assert built["ExpressionAttributeValues"][":me"] == {"S.$": "$.event.run_id"}
+    assert built["ExpressionAttributeValues"][":fp"] == {"S.$": "$.fingerprint.value"}
+    superseded = states["RecordDayBuilt"]["Catch"][0]
+    assert superseded["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert superseded["Next"] == "BuildSuccessNotice"
+
+
+def test_a_backfills_days_count_as_loaded_once_its_final_build_succeeded(
+    asl: dict[str, Any],
+) -> None:
+    states = asl["States"]
+    assert states["RecordBuilt"]["Choices"] == [
+        {"Variable": "$.flightline.dbt_dates", "IsPresent": True, "Next": "SplitBuiltDates"}
+    ]
+    split = states["SplitBuiltDates"]
+    assert split["Parameters"] == {"dates.$": "States.StringSplit($.date.flight_date, ',')"}
+    each = states[split["Next"]]
+    assert each["Type"] == "Map"
+    assert each["ItemsPath"] == "$.built.dates"
+    assert each["Next"] == "BuildSuccessNotice"
+    assert each["Catch"][-1] == {
+        "ErrorEquals": ["States.ALL"],
+        "ResultPath": "$.error",
+        "Next": "DayStateFailed",
+    }
+    inner = each["ItemProcessor"]["States"][each["ItemProcessor"]["StartAt"]]
+    assert inner["Parameters"]["UpdateExpression"].startswith(
+        "SET loaded_fingerprint = pending_fingerprint"
+    )
+    assert inner["Parameters"]["ConditionExpression"] == "attribute_exists(pending_fingerprint)"
+    assert 0 < inner["TimeoutSeconds"] <= 60
+    assert inner["Retry"]
 
 
 def test_a_backfill_loads_days_without_dbt_then_builds_once_under_the_lock(
@@ -246,7 +325,7 @@ LOCK_RELEASES = {"ReleaseDbtLock", "ReleaseDbtLockAfterFailure", "ReleaseDbtLock
 
 def test_every_failure_path_publishes_exactly_one_notice(asl: dict[str, Any]) -> None:
     states = asl["States"]
-    assert states["ReleaseDbtLock"]["Next"] == "BuildSuccessNotice"
+    assert states["ReleaseDbtLock"]["Next"] == "RecordBuilt"  # then BuildSuccessNotice
     assert states["ReleaseDbtLockAfterFailure"]["Next"] == "BuildFailureNotice"
     publishers = {n for n, s in tasks(asl).items() if s["Resource"].endswith("sns:publish")}
     assert publishers == {
