@@ -1,0 +1,63 @@
+"""How the state machine lists and reads a day's files where S3 answers differently on AWS.
+
+Three answers LocalStack gives more kindly than AWS, each kept from failing silently:
+- an emptied day folder: reading `Contents` of the listing would be a `States.Runtime` error,
+  which `States.ALL` does not catch ("Handling errors in Step Functions workflows");
+- a listing cut at 1000 keys covers part of the day ("ListObjectsV2");
+- a removed trigger file answers 403, not 404, to a role whose `s3:ListBucket` is limited to
+  prefixes ("GetObject", Permissions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def test_an_emptied_day_folder_is_counted_before_its_files_are_read(asl: dict[str, Any]) -> None:
+    states = asl["States"]
+    assert states["LatestEventOfDay"]["Choices"][0]["Next"] == "CountDayFiles"
+    count = states["CountDayFiles"]
+    assert count["Resource"] == "arn:aws:states:::aws-sdk:s3:listObjectsV2"
+    assert count["Parameters"]["MaxKeys"] == 1
+    # KeyCount is in every ListObjectsV2 answer, an empty one included.
+    assert count["ResultSelector"] == {"count.$": "$.KeyCount"}
+    assert count["Next"] == "DayFilesPresent"
+    (present,) = states["DayFilesPresent"]["Choices"]
+    assert present == {
+        "Variable": "$.listed.count",
+        "NumericGreaterThan": 0,
+        "Next": "ListDayFiles",
+    }
+    empty = states[states["DayFilesPresent"]["Default"]]
+    assert empty["Next"] == "BuildFailureNotice"
+    assert empty["Parameters"]["error"]["Error"] == "Flightline.DayFolderEmpty"
+    assert "daily_flights/date={}/" in empty["Parameters"]["error"]["Cause.$"]
+
+
+def test_only_the_full_listing_reads_contents(asl: dict[str, Any]) -> None:
+    # Any other ResultSelector on Contents would fail uncatchably on an empty folder.
+    readers = {
+        name
+        for name, state in asl["States"].items()
+        if "$.Contents" in str(state.get("ResultSelector", {}))
+    }
+    assert readers == {"ListDayFiles"}
+    assert "ListDayFiles" in {c["Next"] for c in asl["States"]["DayFilesPresent"]["Choices"]}
+
+
+def test_a_day_of_more_than_one_listing_page_is_never_called_unchanged(
+    asl: dict[str, Any],
+) -> None:
+    states = asl["States"]
+    assert states["ListDayFiles"]["ResultSelector"]["truncated.$"] == "$.IsTruncated"
+    (same,) = states["SameContentLoaded"]["Choices"]
+    assert same["Next"] == "BuildUnchangedNotice"
+    assert {"Variable": "$.files.truncated", "BooleanEquals": False} in same["And"]
+
+
+def test_a_removed_trigger_file_lets_the_crawler_decide_on_aws_too(asl: dict[str, Any]) -> None:
+    catches = asl["States"]["ReadHeader"]["Catch"]
+    unreadable = next(c for c in catches if c["Next"] == "CrawlUnreadableHeader")
+    # 404 where the role may list the key's prefix (LocalStack), 403 on AWS.
+    assert {"S3.NoSuchKeyException", "S3.AccessDeniedException"} <= set(unreadable["ErrorEquals"])
+    assert catches[-1]["ErrorEquals"] == ["States.ALL"]
