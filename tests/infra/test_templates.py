@@ -210,12 +210,17 @@ def test_glue_job_matches_the_argument_contract(templates: dict[str, dict[str, A
     assert not {"--flight_date", "--run_id", "--trigger_key"} & set(args)
 
 
-def test_s3_crawler_only_crawls_new_partitions(templates: dict[str, dict[str, Any]]) -> None:
+def test_the_s3_crawler_can_learn_new_columns(templates: dict[str, dict[str, Any]]) -> None:
+    # It runs only when the columns changed (the state machine decides), so it must be able
+    # to add them: a full crawl that merges new columns, never dropping or retyping old ones.
     crawlers = {n: p for _, n, p in resources_of(templates, "AWS::Glue::Crawler")}
     assert len(crawlers) == 3
     daily = crawlers["DailyFlightsCrawler"]
-    assert daily["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
+    assert daily["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_EVERYTHING"}
     assert daily["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
+    output = json.loads(daily["Configuration"])["CrawlerOutput"]
+    assert output["Tables"] == {"AddOrUpdateBehavior": "MergeNewColumns"}
+    assert output["Partitions"] == {"AddOrUpdateBehavior": "InheritFromTable"}
     jdbc_paths = sorted(
         p["Targets"]["JdbcTargets"][0]["Path"]["Fn::Sub"][0]
         for n, p in crawlers.items()
