@@ -206,6 +206,9 @@ def test_glue_job_matches_the_argument_contract(templates: dict[str, dict[str, A
         args
     )
     assert args["--job-bookmark-option"] == "job-bookmark-disable"
+    # The VPC has no NAT and no monitoring endpoint: metrics must keep Glue's own proxy.
+    assert args["--enable-metrics"] == "true"
+    assert "--disable-proxy-v2" not in args
     # Per-run arguments belong to the state machine, not the job definition.
     assert not {"--flight_date", "--run_id", "--trigger_key"} & set(args)
 
