@@ -16,7 +16,11 @@ COPY_CHUNK_BYTES = 128 * 1024
 # Serialises loads. Under READ COMMITTED two overlapping delete-then-COPY transactions do
 # not see each other's new rows, so both copies would survive (duplicate events for one
 # date do overlap); the airports table, replaced whole by every load, would double too.
-_LOAD_LOCK_KEY = 0x46_4C_4C_44  # "FLLD"
+# ACCESS EXCLUSIVE is what Redshift's LOCK takes: it blocks readers (dbt, the crawlers) until
+# the load commits, so locally they wait as they would on Redshift ("LOCK", Amazon Redshift
+# Database Developer Guide).
+_LOCK_DAY_TABLES = "lock table staging.flights, staging.airports in access exclusive mode"
+_LOCK_AIRPORTS = "lock table staging.airports in access exclusive mode"
 
 
 class _FlushingWriter(LibpqWriter):
@@ -56,7 +60,7 @@ class PostgresLoader:
         # One transaction: readers see the old day or the new day, never half, and a failure
         # anywhere (a bad file, a lost connection) leaves the previous rows in place.
         with self._connect() as conn, conn.transaction(), conn.cursor() as cursor:
-            cursor.execute("select pg_advisory_xact_lock(%s)", (_LOAD_LOCK_KEY,))
+            cursor.execute(_LOCK_DAY_TABLES)
             cursor.execute(
                 "delete from staging.flights where flight_date = %s", (staged.flight_date,)
             )
@@ -72,8 +76,8 @@ class PostgresLoader:
 
     def load_airports(self, staged: StagedAirports) -> int:
         with self._connect() as conn, conn.transaction(), conn.cursor() as cursor:
-            # The same lock as a day's load: that one replaces the airports table too.
-            cursor.execute("select pg_advisory_xact_lock(%s)", (_LOAD_LOCK_KEY,))
+            # A day's load replaces the airports table too: it waits for this one.
+            cursor.execute(_LOCK_AIRPORTS)
             cursor.execute("delete from staging.airports")
             return self._copy(
                 cursor, "staging.airports", STAGED_AIRPORT_COLUMNS, staged.airport_files
