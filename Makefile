@@ -22,7 +22,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
 	  | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt
+$(VENV_STAMP): requirements.txt requirements-dev.txt glue/pyproject.toml
 	@command -v $(PYTHON_311) >/dev/null || { echo "error: Python 3.11 ($(PYTHON_311)) not found: Glue 5.0 parity needs 3.11" >&2; exit 1; }
 	$(PYTHON_311) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

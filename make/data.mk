@@ -1,4 +1,4 @@
-# Sample data and the seeded flight generator (tools/datagen.py, stdlib only).
+# Sample data and the seeded flight generator (tools/datagen/, stdlib + the job's contract).
 
 ROWS ?= 1000000
 DAYS ?= 3

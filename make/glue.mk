@@ -3,7 +3,7 @@
 SOURCE ?= data/sample
 OUTPUT ?= var/output
 SAMPLE_DATES := $(patsubst data/sample/daily_flights/date=%,%,$(wildcard data/sample/daily_flights/date=*))
-RUN_JOB = PYTHONPATH=glue $(PY) -m flightline_glue.local --source-root $(SOURCE) \
+RUN_JOB = $(PY) -m flightline_glue.local --source-root $(SOURCE) \
 	--output-root $(OUTPUT) --warehouse-url "$$($(PY) -m tools.localpg url --as loader)"
 
 .PHONY: run

@@ -294,20 +294,32 @@ def test_help_says_rows_are_per_day(capsys):
     assert "PER DAY" in capsys.readouterr().out
 
 
-def test_the_generator_copies_the_contract():
-    """datagen is stdlib-only, so it copies the contract's header, bounds and reasons."""
-    contract = pytest.importorskip("flightline_glue.contract")
-    header = datagen.HEADER
-    assert header == ",".join(contract.FLIGHT_COLUMNS)
-    assert (datagen.DELAY_MIN, datagen.DELAY_MAX) == (
-        contract.MIN_DELAY_MINUTES,
-        contract.MAX_DELAY_MINUTES,
-    )
-    # the reasons it can produce, in the job's own order of checks
-    assert list(datagen.JOB_REASONS) == [
-        r for r in contract.FLIGHT_REJECT_REASONS if r in datagen.JOB_REASONS
-    ]
-    assert set(datagen.JOB_REASONS) <= set(contract.FLIGHT_REJECT_REASONS)
+CLEAN_ROWS = (
+    ["DL", "10397", "13930", "5", "-2"],
+    ["DL", "10397", "13930", "", ""],  # cancelled
+    ["DL", "10397", "13930", "5", ""],  # diverted
+)
+
+
+@pytest.mark.parametrize("defect", datagen.DEFECTS, ids=lambda d: d.name)
+def test_each_defect_gets_the_reason_it_declares(defect):
+    """The registry against an independent reading of the contract (`classify`): what each
+    defect says the job answers is what the job's checks give, and every reason it declares
+    does occur."""
+    rng = random.Random(defect.name)
+    known = {10397, 13930}
+    seen = set()
+    for row in CLEAN_ROWS * 40:
+        fields = list(row)
+        outcome = defect.spoil(rng, fields, [16001, 16002])
+        status, detail = classify(fields, known)
+        if defect.rejected:
+            assert (status, detail) == ("reject", outcome), fields
+        else:
+            assert status == "ok"
+            assert f"{detail}_rows" == outcome, fields
+        seen.add(outcome)
+    assert seen == (set(defect.reasons) or {"unknown_origin_rows", "unknown_dest_rows"})
 
 
 # --- the committed sample ----------------------------------------------------------------

@@ -47,7 +47,6 @@ def _peak_rss_mb(pid: int | str = "self") -> float:
 
 
 def measure_job(source: str, db_url: str, output: str) -> dict:
-    sys.path.insert(0, str(REPO / "glue"))
     from flightline_glue.job import JobConfig, run_job
     from flightline_glue.spark import local_session
     from flightline_glue.storage import LocalStorage
@@ -121,8 +120,6 @@ copy (
 def measure_duckdb(source: str, db_url: str, output: str) -> dict:
     """The reference: the same validation, joins and ids in DuckDB, then the job's own load."""
     import duckdb
-
-    sys.path.insert(0, str(REPO / "glue"))
     from flightline_glue.inputs import parse_airports
     from flightline_glue.storage import LocalStorage
     from flightline_glue.warehouse import StagedDay

@@ -5,7 +5,7 @@ with the time spent in each state. Part of `make bench`.
 
 Deploys a throwaway environment (its own database on the local PostgreSQL), uploads the
 airports file and one day (`--rows 0`: the committed sample day; otherwise a generated day of
-that many rows, tools/datagen.py), waits for the SNS success notice through SQS and prints
+that many rows, tools/datagen), waits for the SNS success notice through SQS and prints
 the latency and the seconds per state. Results land in var/bench/e2e.json. The environment
 is deleted afterwards.
 """

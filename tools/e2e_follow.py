@@ -3,7 +3,8 @@ with timing as they happen, the SNS notices (through an SQS subscription) and th
 the job leaves in the landing bucket.
 
 Shared by `make demo` (tools/demo.py), the end-to-end tests (tests/fixtures/pipeline.py) and
-the end-to-end benchmark (tools/bench_e2e.py). Only boto3: any endpoint, LocalStack or AWS.
+the end-to-end benchmark (tools/bench_e2e.py). Only boto3: any endpoint, LocalStack or AWS;
+where the job writes its summaries comes from the job's own layout (flightline_glue.layout).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
+
+from flightline_glue import layout
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 SHA_METADATA = "flightline-sha256"
@@ -286,7 +289,7 @@ class NoticeInbox:
 
 
 def run_summary(s3: Any, bucket: str, flight_date: str, run_id: str) -> dict[str, Any] | None:
-    key = f"runs/date={flight_date}/run_id={run_id}/summary.json"
+    key = layout.summary_key(run_id, flight_date)
     try:
         return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except s3.exceptions.NoSuchKey:
@@ -297,10 +300,10 @@ def latest_summary(s3: Any, bucket: str, flight_date: str) -> dict[str, Any] | N
     """The newest run summary of a date (any run), e.g. when a second demo loads nothing."""
     newest = None
     for page in s3.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=f"runs/date={flight_date}/"
+        Bucket=bucket, Prefix=layout.summaries_prefix(flight_date)
     ):
         for item in page.get("Contents", []):
-            if item["Key"].endswith("/summary.json") and (
+            if item["Key"].endswith(f"/{layout.SUMMARY_NAME}") and (
                 newest is None or item["LastModified"] > newest["LastModified"]
             ):
                 newest = item

@@ -27,8 +27,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The warehouse bootstrap lives with the job's package (glue/); imported from there.
-sys.path.insert(0, str(REPO_ROOT / "glue"))
 
 STATE_DIR = Path(os.environ.get("FLIGHTLINE_STATE_DIR", REPO_ROOT / ".state"))
 PG_DIR = STATE_DIR / "postgres"

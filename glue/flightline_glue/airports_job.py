@@ -16,24 +16,15 @@ from pyspark.sql import SparkSession
 
 from .contract import AIRPORTS_KEY, InputContractError
 from .inputs import parse_airports
-from .job import _airport_rejects_csv, _data_files, _write, configure
+from .job import configure
+from .layout import AIRPORTS_PARTITION
+from .outputs import run_paths, staged_files, write_airport_rejects, write_staged
 from .storage import Storage
 from .summary import RunSummary
 from .transform import airports_frame
 from .warehouse import StagedAirports, WarehouseLoader
 
 log = logging.getLogger("flightline.airports")
-# In place of a flight date, where a day's run has one (summary, paths).
-AIRPORTS_PARTITION = "airports"
-
-
-def _paths(output: Storage, run_id: str) -> dict[str, str]:
-    part = f"{AIRPORTS_PARTITION}/run_id={run_id}"
-    return {
-        "rejects": output.join(f"rejects/{part}"),
-        "staged_airports": output.join(f"staged/{part}/airports"),
-        "summary": output.join(f"runs/{part}/summary.json"),
-    }
 
 
 def run_airports(
@@ -44,7 +35,7 @@ def run_airports(
     configure(spark)
     started = time.monotonic()
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    paths = _paths(output, run_id)
+    paths = run_paths(output, run_id)
     summary = RunSummary(AIRPORTS_PARTITION, run_id, trigger_key=trigger_key)
     summary.outputs = dict(paths)
     try:
@@ -55,17 +46,14 @@ def run_airports(
             raise InputContractError(f"{AIRPORTS_KEY}: no usable airport rows")
         airports = airports_frame(spark, dim.airports, AIRPORTS_KEY, run_id, loaded_at)
         with output.spark_output(paths["staged_airports"]) as target:
-            _write(airports.coalesce(1), loader.staged_format, target)
-        if dim.rejects:
-            output.write_bytes(
-                paths["rejects"] + "/airports-rejects.csv", _airport_rejects_csv(dim, None)
-            )
+            write_staged(airports.coalesce(1), loader.staged_format, target)
+        write_airport_rejects(output, paths, dim, None)
         summary.airports_rejected = len(dim.rejects)
         summary.airports_loaded = loader.load_airports(
             StagedAirports(
                 run_id=run_id,
                 airports_uri=paths["staged_airports"],
-                airport_files=_data_files(output.list_files(paths["staged_airports"])),
+                airport_files=staged_files(output, paths["staged_airports"]),
             )
         )
         summary.durations_seconds = {"total": round(time.monotonic() - started, 3)}

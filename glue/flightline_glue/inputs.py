@@ -15,6 +15,7 @@ from .contract import (
     EMPTY_DAY_MARKER,
     FLIGHT_COLUMNS,
     GZIP_MAGIC,
+    REJECT_COLUMNS,
     STAGED_TEXT_BYTES,
     InputContractError,
     RejectReason,
@@ -333,3 +334,23 @@ def parse_airports(data: bytes, source_file: str) -> AirportsDimension:
         seen[airport_id] = line_number
         dim.airports.append(Airport(airport_id, values["city"], values["state"], values["name"]))
     return dim
+
+
+def rejects_csv(records: Iterable[RejectedRecord], flight_date: dt.date | None) -> bytes:
+    """Rejected airports rows in the rejects file layout (contract.REJECT_COLUMNS, as
+    transform.rejected_rows writes flight rejects); the flight-only columns stay empty."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, REJECT_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        writer.writerow(
+            {
+                "flight_date": flight_date or "",
+                "source_file": r.source_file,
+                "source_line": r.source_line,
+                "reject_reason": r.reject_reason,
+                "reject_detail": r.reject_detail,
+                "raw_record": r.raw_record,
+            }
+        )
+    return buffer.getvalue().encode()

@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import threading
 import time
@@ -19,13 +17,13 @@ from .contract import (
     AIRPORTS_KEY,
     EMPTY_DAY_MARKER,
     FLIGHT_REJECT_REASONS,
-    REJECT_COLUMNS,
     InputContractError,
     day_prefix,
     text_over_limit,
 )
 from .failure import JobFailure, cause_of, describe
-from .inputs import AirportsDimension, Day, FlightFile, discover_day, parse_airports
+from .inputs import Day, FlightFile, discover_day, parse_airports
+from .outputs import run_paths, staged_files, write_airport_rejects, write_staged
 from .storage import Storage
 from .summary import RunSummary
 from .transform import (
@@ -60,34 +58,6 @@ class JobConfig:
     trigger_key: str | None = None
 
 
-def _paths(output: Storage, config: JobConfig) -> dict[str, str]:
-    part = f"date={config.flight_date.isoformat()}/run_id={config.run_id}"
-    return {
-        "rejects": output.join(f"rejects/{part}"),
-        "staged_flights": output.join(f"staged/{part}/flights"),
-        "staged_airports": output.join(f"staged/{part}/airports"),
-        "summary": output.join(f"runs/{part}/summary.json"),
-        "inputs": output.join(f"staged/{part}/inputs"),
-    }
-
-
-def _data_files(uris: list[str]) -> tuple[str, ...]:
-    return tuple(u for u in uris if not u.rsplit("/", 1)[-1].startswith(("_", ".")))
-
-
-def _airport_rejects_csv(dim: AirportsDimension, flight_date: dt.date | None) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(REJECT_COLUMNS)
-    for r in dim.rejects:
-        writer.writerow(
-            [flight_date, r.source_file, r.source_line, r.reject_reason, r.reject_detail]
-            + [""] * 5
-            + [r.raw_record]
-        )
-    return buffer.getvalue().encode()
-
-
 def _observed(observation: Observation, timeout_seconds: float = 120.0) -> dict:
     """Observation.get blocks until Spark reports; never let a run hang on it."""
     done = threading.Event()
@@ -101,17 +71,6 @@ def _observed(observation: Observation, timeout_seconds: float = 120.0) -> dict:
     if not done.wait(timeout_seconds):
         raise RuntimeError(f"Spark did not report the '{observation._name}' metrics")
     return result
-
-
-def _write(frame, fmt: str, path: str) -> None:
-    writer = frame.write.mode("overwrite")
-    if fmt == "csv":
-        # PostgreSQL CSV: quotes doubled, unquoted empty field = NULL.
-        writer.option("timestampNTZFormat", "yyyy-MM-dd HH:mm:ss").csv(
-            path, header=False, escape='"'
-        )
-    else:
-        writer.parquet(path)
 
 
 class _Progress:
@@ -180,7 +139,7 @@ def run_job(
     summary = RunSummary(
         config.flight_date.isoformat(), config.run_id, trigger_key=config.trigger_key
     )
-    paths = _paths(output, config)
+    paths = run_paths(output, config.run_id, config.flight_date)
     summary.outputs = dict(paths)
     try:
         progress.at("check arguments")
@@ -224,9 +183,9 @@ def run_job(
         enriched = enrich(checked, airports, config.flight_date, config.run_id, loaded_at)
         progress.at("write staged files", paths["staged_flights"])
         with output.spark_output(paths["staged_flights"]) as target:
-            _write(enriched.observe(staged, *output_metrics()), loader.staged_format, target)
+            write_staged(enriched.observe(staged, *output_metrics()), loader.staged_format, target)
         with output.spark_output(paths["staged_airports"]) as target:
-            _write(airports.coalesce(1), loader.staged_format, target)
+            write_staged(airports.coalesce(1), loader.staged_format, target)
         read_metrics, out_metrics = _observed(seen), _observed(staged)
         # Most days have no rejects: only then is a second pass needed to write them.
         progress.at("write rejects", paths["rejects"])
@@ -234,11 +193,7 @@ def run_job(
             with output.spark_output(paths["rejects"]) as target:
                 rejects = rejected_rows(validate(raw), config.flight_date)
                 rejects.write.mode("overwrite").csv(target, header=True, escape='"')
-        if dim.rejects:
-            output.write_bytes(
-                paths["rejects"] + "/airports-rejects.csv",
-                _airport_rejects_csv(dim, config.flight_date),
-            )
+        write_airport_rejects(output, paths, dim, config.flight_date)
         transformed = time.monotonic()
 
         summary.rows_read = read_metrics["rows_read"]
@@ -262,9 +217,9 @@ def run_job(
                 flight_date=config.flight_date,
                 run_id=config.run_id,
                 flights_uri=paths["staged_flights"],
-                flight_files=_data_files(output.list_files(paths["staged_flights"])),
+                flight_files=staged_files(output, paths["staged_flights"]),
                 airports_uri=paths["staged_airports"],
-                airport_files=_data_files(output.list_files(paths["staged_airports"])),
+                airport_files=staged_files(output, paths["staged_airports"]),
             )
         )
         loaded = time.monotonic()
@@ -299,7 +254,7 @@ def failed_before_run(
         message = describe(stage, error)
         log.error("run %s failed: %s", config.run_id, message, exc_info=error)
         return JobFailure(message, stage)
-    summary_uri = _paths(output, config)["summary"]
+    summary_uri = run_paths(output, config.run_id, config.flight_date)["summary"]
     return _failed(error, progress, summary, output, summary_uri, time.monotonic())
 
 

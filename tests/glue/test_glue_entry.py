@@ -18,7 +18,6 @@ REPO = Path(__file__).resolve().parents[2]
 def test_a_failure_before_the_run_ends_with_one_line_and_a_failed_summary(tmp_path):
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO / "glue"),
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
+import io
 
 import pytest
-from flightline_glue.contract import InputContractError, flight_date_from_folder
-from flightline_glue.inputs import discover_day, discover_flight_files, map_header, parse_airports
+from flightline_glue.contract import REJECT_COLUMNS, InputContractError, flight_date_from_folder
+from flightline_glue.inputs import (
+    discover_day,
+    discover_flight_files,
+    map_header,
+    parse_airports,
+    rejects_csv,
+)
 from flightline_glue.storage import LocalStorage
 
 HEADER = "Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay"
@@ -97,6 +105,32 @@ def test_bad_airport_rows_are_kept_as_rejects_with_line_and_reason():
         (6, "missing_airport_field"),
     ]
     assert "already on line 2" in dim.rejects[1].reject_detail
+
+
+def test_airport_rejects_have_the_flight_rejects_columns_the_flight_ones_empty():
+    data = b'airport_id,city,state,name\n"1,2",Nowhere, XX, Bad Id\n'
+    dim = parse_airports(data, "dim/airports.csv")
+    text = rejects_csv(dim.rejects, dt.date(2024, 1, 2)).decode()
+    assert text.splitlines()[0] == ",".join(REJECT_COLUMNS)
+    assert list(csv.DictReader(io.StringIO(text))) == [
+        {
+            "flight_date": "2024-01-02",
+            "source_file": "dim/airports.csv",
+            "source_line": "2",
+            "reject_reason": "invalid_airport_id",
+            "reject_detail": "airport_id '1,2'",
+            "carrier": "",
+            "origin_airport_id": "",
+            "dest_airport_id": "",
+            "dep_delay": "",
+            "arr_delay": "",
+            "raw_record": '"1,2",Nowhere, XX, Bad Id',
+        }
+    ]
+    # an airports upload's run has no flight date
+    assert (
+        rejects_csv(dim.rejects, None).decode().splitlines()[1].startswith(",dim/airports.csv,2,")
+    )
 
 
 def test_airports_file_missing_a_column_stops_the_run():

@@ -78,6 +78,32 @@ def bucket():
         staged.stubber.assert_no_pending_responses()
 
 
+def expect_batch(stubber, batch_id: str, sqls, status: str, rows=(), started: int = 0,
+                 error: str = "") -> None:  # fmt: skip
+    """One BatchExecuteStatement of `sqls` (ANY: not checked), `started` polls while it
+    runs, then its end: `status`, each sub-statement's row count, Redshift's error."""
+    stubber.add_response(
+        "batch_execute_statement",
+        {"Id": batch_id},
+        {"WorkgroupName": "flightline-dev", "Database": "flightline", "Sqls": sqls},
+    )
+    for _ in range(started):
+        stubber.add_response(
+            "describe_statement", {"Id": batch_id, "Status": "STARTED"}, {"Id": batch_id}
+        )
+    ended = {"Id": batch_id, "Status": status} | ({"Error": error} if error else {})
+    if rows:
+        ended["SubStatements"] = [
+            {"Id": f"{batch_id}:{i}", "ResultRows": n} for i, n in enumerate(rows, start=1)
+        ]
+    stubber.add_response("describe_statement", ended, {"Id": batch_id})
+
+
+def expect_day_manifests(bucket: StagedBucket) -> None:
+    bucket.expect_manifest(DAY.flights_uri, FLIGHT_FILES)
+    bucket.expect_manifest(DAY.airports_uri, AIRPORT_FILES)
+
+
 def loader(client, bucket: StagedBucket | None = None) -> RedshiftLoader:
     storage = S3Storage("s3://landing", bucket.client if bucket else None, spark_native=True)
     return RedshiftLoader(client, "flightline-dev", "flightline", ROLE, storage, poll_seconds=0)
@@ -85,8 +111,7 @@ def loader(client, bucket: StagedBucket | None = None) -> RedshiftLoader:
 
 def test_a_day_is_deleted_and_copied_in_one_batch_transaction(data_api, bucket):
     client, stubber = data_api
-    bucket.expect_manifest(DAY.flights_uri, FLIGHT_FILES)
-    bucket.expect_manifest(DAY.airports_uri, AIRPORT_FILES)
+    expect_day_manifests(bucket)
     sqls = [
         "lock staging.flights, staging.airports",
         "delete from staging.flights where flight_date = '2024-01-03'",
@@ -96,24 +121,7 @@ def test_a_day_is_deleted_and_copied_in_one_batch_transaction(data_api, bucket):
         f"copy staging.airports from '{RUN}/airports.manifest' iam_role '{ROLE}' "
         "format as parquet manifest",
     ]
-    stubber.add_response(
-        "batch_execute_statement",
-        {"Id": "b-1"},
-        {"WorkgroupName": "flightline-dev", "Database": "flightline", "Sqls": sqls},
-    )
-    stubber.add_response("describe_statement", {"Id": "b-1", "Status": "STARTED"}, {"Id": "b-1"})
-    stubber.add_response(
-        "describe_statement",
-        {
-            "Id": "b-1",
-            "Status": "FINISHED",
-            "SubStatements": [
-                {"Id": f"b-1:{i}", "ResultRows": rows}
-                for i, rows in enumerate((0, 1971, 1971, 76, 76), start=1)
-            ],
-        },
-        {"Id": "b-1"},
-    )
+    expect_batch(stubber, "b-1", sqls, "FINISHED", rows=(0, 1971, 1971, 76, 76), started=1)
 
     result = loader(client, bucket).load_day(DAY)
 
@@ -126,15 +134,8 @@ def test_a_day_is_deleted_and_copied_in_one_batch_transaction(data_api, bucket):
 
 def test_a_failed_batch_raises_with_redshifts_error(data_api, bucket):
     client, stubber = data_api
-    bucket.expect_manifest(DAY.flights_uri, FLIGHT_FILES)
-    bucket.expect_manifest(DAY.airports_uri, AIRPORT_FILES)
-    stubber.add_response("batch_execute_statement", {"Id": "b-2"}, {"WorkgroupName": ANY,
-                         "Database": ANY, "Sqls": ANY})  # fmt: skip
-    stubber.add_response(
-        "describe_statement",
-        {"Id": "b-2", "Status": "FAILED", "Error": "Spectrum Scan Error: column count mismatch"},
-        {"Id": "b-2"},
-    )
+    expect_day_manifests(bucket)
+    expect_batch(stubber, "b-2", ANY, "FAILED", error="Spectrum Scan Error: column count mismatch")
     with pytest.raises(WarehouseLoadError, match="FAILED: Spectrum Scan Error"):
         loader(client, bucket).load_day(DAY)
 
@@ -189,11 +190,8 @@ def test_staging_ddl_carries_redshifts_physical_design():
 
 def test_the_manifests_list_exactly_the_staged_files_with_their_lengths(data_api, bucket):
     client, stubber = data_api
-    bucket.expect_manifest(DAY.flights_uri, FLIGHT_FILES)
-    bucket.expect_manifest(DAY.airports_uri, AIRPORT_FILES)
-    stubber.add_response("batch_execute_statement", {"Id": "b-3"}, {"WorkgroupName": ANY,
-                         "Database": ANY, "Sqls": ANY})  # fmt: skip
-    stubber.add_response("describe_statement", {"Id": "b-3", "Status": "FINISHED"}, {"Id": "b-3"})
+    expect_day_manifests(bucket)
+    expect_batch(stubber, "b-3", ANY, "FINISHED")
 
     loader(client, bucket).load_day(DAY)
 
@@ -226,22 +224,6 @@ def test_an_airports_upload_replaces_the_airports_table_alone_in_one_batch(data_
         "delete from staging.airports",
         f"copy staging.airports from '{uri}.manifest' iam_role '{ROLE}' format as parquet manifest",
     ]
-    stubber.add_response(
-        "batch_execute_statement",
-        {"Id": "a-1"},
-        {"WorkgroupName": "flightline-dev", "Database": "flightline", "Sqls": sqls},
-    )
-    stubber.add_response(
-        "describe_statement",
-        {
-            "Id": "a-1",
-            "Status": "FINISHED",
-            "SubStatements": [
-                {"Id": f"a-1:{i}", "ResultRows": rows}
-                for i, rows in enumerate((0, 76, 74), start=1)
-            ],
-        },
-        {"Id": "a-1"},
-    )
+    expect_batch(stubber, "a-1", sqls, "FINISHED", rows=(0, 76, 74))
     staged = StagedAirports("exec-2", uri, tuple(files))
     assert loader(client, bucket).load_airports(staged) == 74

@@ -10,21 +10,18 @@ tools/localpg (`make pg-up`), which runs the same files; there is nothing to do 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
-from tools.deploy.config import REPO_ROOT, EnvConfig
-
 # The bootstrap lives with the job's package (glue/), which defines the staging schema.
-sys.path.insert(0, str(REPO_ROOT / "glue"))
-
 from flightline_glue.warehouse.bootstrap import (
     Principals,
     SetupResult,
     set_up_warehouse,
 )
 from flightline_glue.warehouse.sql import DataApiSession, WarehouseLoadError
+
+from tools.deploy.config import EnvConfig
 
 __all__ = ["WarehouseLoadError", "WarehouseSetupError", "set_up_after_deploy"]
 

@@ -1,0 +1,108 @@
+"""The state machine reads what the job writes: every key it builds under the job's output
+prefixes is the one the job's layout (flightline_glue.layout) gives for the same run, and the
+landing bucket's rules and grants name the layout's prefixes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from flightline_glue import layout
+
+# `States.Format('literal', $.a.b, $.c)`: the only form the ASL uses for these keys.
+_FORMAT = re.compile(r"^States\.Format\('(?P<template>[^']*)'(?P<args>(?:, *\$[.\w]+)*)\)$")
+RUN_ID, FLIGHT_DATE = "exec-1", "2024-01-02"
+# A state's input as the ASL sees it, with the run id and day the job gets (see below).
+STATE_INPUT = {
+    "event": {"run_id": RUN_ID, "bucket": "landing"},
+    "date": {"flight_date": FLIGHT_DATE},
+}
+OUTPUT_PREFIXES = (layout.RUNS_PREFIX, layout.STAGED_PREFIX, layout.REJECTS_PREFIX)
+
+
+def _states(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in states.items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from _states(branch["States"])
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                yield from _states(state[key]["States"])
+
+
+def _value(path: str, document: dict[str, Any]) -> Any:
+    for part in path.removeprefix("$.").split("."):
+        document = document[part]
+    return document
+
+
+def _evaluate(expression: str) -> str:
+    match = _FORMAT.match(expression)
+    assert match, f"not a States.Format of JSONPaths: {expression}"
+    args = [a.strip() for a in match["args"].split(",") if a.strip()]
+    return match["template"].format(*(_value(a, STATE_INPUT) for a in args))
+
+
+def _output_keys(asl: dict[str, Any]) -> dict[str, str]:
+    """Every S3 key the state machine builds under one of the job's output prefixes."""
+    keys = {}
+    for name, state in _states(asl["States"]):
+        key = state.get("Parameters", {}).get("Key.$", "")
+        if ":s3:" in state.get("Resource", "") and key.startswith("States.Format"):
+            value = _evaluate(key)
+            if value.startswith(OUTPUT_PREFIXES):
+                keys[name] = value
+    return keys
+
+
+def test_the_state_machine_reads_the_summaries_where_the_job_writes_them(
+    asl: dict[str, Any],
+) -> None:
+    assert _output_keys(asl) == {
+        "ReadRunSummary": layout.summary_key(RUN_ID, FLIGHT_DATE),
+        "ReadAirportsSummary": layout.summary_key(RUN_ID),
+    }
+    assert layout.run_keys(RUN_ID)["summary"] == layout.summary_key(RUN_ID)
+    # The job gets the run id (and day) from the same fields the keys are built from.
+    states = dict(_states(asl["States"]))
+    day_run, airports_run = states["RunGlueJob"], states["LoadAirports"]
+    assert day_run["Parameters"]["Arguments"]["--run_id.$"] == "$.event.run_id"
+    assert day_run["Parameters"]["Arguments"]["--flight_date.$"] == "$.date.flight_date"
+    assert airports_run["Parameters"]["Arguments"]["--run_id.$"] == "$.event.run_id"
+
+
+def _bucket_paths(resources: Any) -> set[str]:
+    """`${Bucket}/<path>` of each `!Sub [template, {Bucket: ...}]` resource."""
+    found = set()
+    for resource in resources if isinstance(resources, list) else [resources]:
+        template = resource.get("Fn::Sub", [""])[0] if isinstance(resource, dict) else ""
+        if template.startswith("${Bucket}/"):
+            found.add(template.removeprefix("${Bucket}/"))
+    return found
+
+
+def _statement(templates: dict[str, dict[str, Any]], stack: str, sid: str) -> dict[str, Any]:
+    """The IAM statement `sid` of a stack, in a role's inline policies or an IAM::Policy."""
+    for resource in templates[stack]["Resources"].values():
+        properties = resource.get("Properties", {})
+        documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
+        if resource["Type"] == "AWS::IAM::Policy":
+            documents.append(properties["PolicyDocument"])
+        for document in documents:
+            for statement in document["Statement"]:
+                if statement.get("Sid") == sid:
+                    return statement
+    raise AssertionError(f"no statement {sid} in {stack}")
+
+
+def test_the_bucket_rules_and_grants_name_the_layouts_prefixes(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    landing = templates["storage"]["Resources"]["LandingBucket"]["Properties"]
+    expiring = {r["Prefix"] for r in landing["LifecycleConfiguration"]["Rules"] if "Prefix" in r}
+    assert expiring == {layout.STAGED_PREFIX, layout.REJECTS_PREFIX}  # summaries are kept
+    writes = _statement(templates, "glue", "WriteRunOutputs")
+    assert _bucket_paths(writes["Resource"]) == {f"{prefix}*" for prefix in OUTPUT_PREFIXES}
+    summary = _statement(templates, "orchestration", "RunSummary")
+    assert _bucket_paths(summary["Resource"]) == {f"{layout.RUNS_PREFIX}*"}
