@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from tests.fixtures.dbt import SAMPLE, Dbt, LoadStaging
-from tools import localpg
+from tools.local import postgres as localpg
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

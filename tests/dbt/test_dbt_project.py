@@ -27,7 +27,7 @@ from tests.fixtures.dbt import (
     LoadStaging,
     StagingLoad,
 )
-from tools import localpg
+from tools.local import postgres as localpg
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

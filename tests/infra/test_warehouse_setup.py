@@ -193,7 +193,7 @@ def test_local_postgres_is_left_to_the_local_tools() -> None:
         raise AssertionError(f"no AWS call expected, got {service}")
 
     assert set_up_after_deploy(load_env("local"), outputs, no_client, logs.append) is None
-    assert "tools/localpg" in logs[0]
+    assert "tools/local/postgres" in logs[0]
 
 
 def test_a_crawler_secret_for_another_user_is_refused() -> None:

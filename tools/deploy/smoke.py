@@ -33,8 +33,8 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from tools.deploy.cli import make_session
-from tools.deploy.config import ConfigError, EnvConfig, load_env
+from tools.deploy.config import ConfigError, EnvConfig
+from tools.deploy.session import add_target_arguments, open_target
 
 # The only stack states a smoke test accepts (a rolled-back update is *_COMPLETE too).
 HEALTHY_STACK_STATES = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
@@ -300,18 +300,14 @@ def smoke(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.deploy.smoke", description=__doc__)
-    parser.add_argument("--env", required=True, help="cloudformation/parameters/<env>.json")
-    parser.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:4566 for LocalStack")
-    parser.add_argument("--region", help="default: the env file's region, then AWS config")
-    args = parser.parse_args(argv)
+    add_target_arguments(parser)
     try:
-        config = load_env(args.env)
-        client, region = make_session(args.region or config.region, args.endpoint_url)
+        target = open_target(parser.parse_args(argv))
     except ConfigError as error:
         print(f"smoke failed: {error}", file=sys.stderr, flush=True)
         return 1
-    print(f"smoke checks of env {config.env} in {args.endpoint_url or f'AWS {region}'}", flush=True)
-    return smoke(config, client, lambda line: print(line, flush=True))
+    print(f"smoke checks of env {target.config.env} in {target.where}", flush=True)
+    return smoke(target.config, target.client, lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":
