@@ -2,6 +2,8 @@
 
 The end-to-end tests and the end-to-end benchmark deploy `cloudformation/parameters/local.json`
 under a throwaway EnvName so that runs never share resources, and destroy it afterwards.
+Emulators only: the `local` env file is the only base, and the deploy role in AWS holds no
+bucket deletion (tools/iam_check does not declare these calls for it).
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from tools.deploy.stacks import StackResult
 ENV_NAME_LENGTH = 7
 
 
-def disposable_env(prefix: str, base: str = "local", **overrides: str) -> EnvConfig:
-    """The `base` environment file with a unique EnvName (so unique resource names)."""
+def disposable_env(prefix: str, **overrides: str) -> EnvConfig:
+    """The `local` environment file with a unique EnvName (so unique resource names)."""
     env = f"{prefix}{uuid.uuid4().hex}"[:ENV_NAME_LENGTH]
-    config = load_env(base)
+    config = load_env("local")
     parameters = {**config.parameters, **overrides, "EnvName": env}
     return dataclasses.replace(config, env=env, parameters=parameters)
 

@@ -221,15 +221,19 @@ class Smoke:
             return
         self._check(f"{kind} {value}", lambda: check(value))
 
+    def _each_named(
+        self, kind: str, stack: str, suffix: str, expected: str, check: Callable[[str], str]
+    ) -> None:
+        """Check every output of `stack` ending in `suffix`; none at all fails on `expected`."""
+        found = self._outputs_ending(stack, suffix)
+        if not found:
+            self._check(f"{kind} (*{suffix})", lambda: self._output(stack, expected))
+        for key, _ in found:
+            self._named(kind, stack, key, check)
+
     def _orchestration_checks(self) -> None:
         self._named("state machine", "orchestration", "StateMachineArn", self._state_machine)
-        rules = self._outputs_ending("orchestration", "RuleName")
-        if not rules:
-            self._check(
-                "rule (*RuleName)", lambda: self._output("orchestration", "TriggerRuleName")
-            )
-        for key, _ in rules:
-            self._named("rule", "orchestration", key, self._rule)
+        self._each_named("rule", "orchestration", "RuleName", "TriggerRuleName", self._rule)
         self._named("topic", "orchestration", "NoticeTopicArn", self._topic)
 
     def _glue_checks(self) -> None:
@@ -243,13 +247,7 @@ class Smoke:
         job_ok = self._check(f"glue job {job_name or '(JobName)'}", job_exists)
         if job_ok:
             self._job_artifact_checks(job)
-        crawlers = self._outputs_ending("glue", "CrawlerName")
-        if not crawlers:
-            self._check(
-                "crawler (*CrawlerName)", lambda: self._output("glue", "DailyFlightsCrawlerName")
-            )
-        for key, _ in crawlers:
-            self._named("crawler", "glue", key, self._crawler)
+        self._each_named("crawler", "glue", "CrawlerName", "DailyFlightsCrawlerName", self._crawler)
 
     def _job_artifact_checks(self, job: dict[str, Any]) -> None:
         script = job.get("Command", {}).get("ScriptLocation", "")

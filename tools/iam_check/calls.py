@@ -30,7 +30,8 @@ KMS_VIA_S3 = {
     "kms:ResourceAliases": ["alias/{project}-{env}-data"],
 }
 
-# tools/deploy (cli.py, stacks.py, artifacts.py, smoke.py), run by the deploy role.
+# tools/deploy (environment.py, stacks.py, artifacts.py, smoke.py), run by the deploy role;
+# not disposable.py, which only ever acts on an emulator.
 DEPLOY_TOOL = [
     *(
         Call(f"cloudformation:{op}", "{stack_" + stack + "}", f"deploy {stack}")
