@@ -188,7 +188,7 @@ def test_sandbox_targets_run_the_tested_tools_with_only_the_endpoint_differing(
     target: str, module: str
 ) -> None:
     # The LocalStack tests run these modules' functions (deploy_env, the smoke checks,
-    # e2e_env.run_day) against an endpoint; in a sandbox account the endpoint is AWS.
+    # e2e.run_day) against an endpoint; in a sandbox account the endpoint is AWS.
     sandbox = _make_dry_run(target, "ENV=sandbox")
     local = _make_dry_run(target, "ENV=sandbox", "ENDPOINT=http://127.0.0.1:4566")
     assert sandbox[:3] == [".venv/bin/python", "-m", module]

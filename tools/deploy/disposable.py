@@ -92,7 +92,7 @@ def destroy(client: Callable[[str], Any], env: str, results: list[StackResult]) 
     # Buckets are retained on stack deletion by design (RetainExceptOnCreate).
     for bucket in [*buckets, f"flightline-{env}-access-logs-000000000000-us-east-1"]:
         try:
-            _empty(s3, bucket)
+            empty_bucket(s3, bucket)
             s3.delete_bucket(Bucket=bucket)
         except s3.exceptions.NoSuchBucket:
             pass  # LocalStack deletes RetainExceptOnCreate buckets with the stack
@@ -100,7 +100,7 @@ def destroy(client: Callable[[str], Any], env: str, results: list[StackResult]) 
             print(f"destroy: bucket {bucket}: {error}")
 
 
-def _empty(s3: Any, bucket: str) -> None:
+def empty_bucket(s3: Any, bucket: str) -> None:
     """Delete every version and delete marker of a bucket."""
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         items = page.get("Versions", []) + page.get("DeleteMarkers", [])
