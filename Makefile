@@ -62,10 +62,10 @@ demo: demo-localstack ## The main job: the event-driven pipeline in LocalStack o
 
 .PHONY: demo-local
 demo-local: load-sample dbt-build ## The same without LocalStack: job on the sample days, dbt build, on-time mart
-	@$(PY) -m tools.show_marts
+	@$(PY) -m tools.demo.marts
 
 .PHONY: clean
 clean: ## Stop local services and remove generated files (keeps the venvs)
-	-$(PYTHON_311) localstack/manage.py stop
-	-$(PY) -m tools.localpg destroy
+	-$(PYTHON_311) -m tools.local localstack stop
+	-$(PY) -m tools.local postgres destroy
 	rm -rf var data/generated build dist .pytest_cache .ruff_cache

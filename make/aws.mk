@@ -14,7 +14,8 @@ ENDPOINT ?=
 REGION ?=
 STACKS ?=
 CFN_ROLE_ARN ?=
-LOCALSTACK_ENDPOINT ?= http://127.0.0.1:4566
+# The local LocalStack, as tools/local reports it (FLIGHTLINE_LOCALSTACK_PORT decides the port).
+LOCALSTACK_ENDPOINT ?= $(shell $(PYTHON_311) -m tools.local localstack url)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CFN_TEMPLATES := $(wildcard cloudformation/*.yaml)
@@ -41,19 +42,19 @@ lint-cfn: venv $(CHECKOV_STAMP) ## Lint the templates (cfn-lint, checkov) and va
 	  --template cloudformation/orchestration.yaml
 
 .PHONY: deploy
-deploy: venv ## Deploy the stacks: make deploy ENV=dev [ENDPOINT=http://127.0.0.1:4566] [REGION=...] [STACKS=a,b]
+deploy: venv ## Deploy the stacks: make deploy ENV=dev [ENDPOINT=http://...] [REGION=...] [STACKS=a,b]
 	$(PY) -m tools.deploy --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
 	  $(if $(REGION),--region $(REGION)) $(if $(STACKS),--stacks $(STACKS)) \
 	  $(if $(CFN_ROLE_ARN),--cfn-role-arn $(CFN_ROLE_ARN))
 
 .PHONY: smoke
-smoke: venv ## Read-only checks of a deployed env: make smoke ENV=dev [ENDPOINT=http://127.0.0.1:4566] [REGION=...]
+smoke: venv ## Read-only checks of a deployed env: make smoke ENV=dev [ENDPOINT=http://...] [REGION=...]
 	$(PY) -m tools.deploy.smoke --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
 	  $(if $(REGION),--region $(REGION))
 
 .PHONY: e2e-aws
 e2e-aws: venv ## Upload a sample day to a deployed env and follow it: make e2e-aws ENV=sandbox [REGION=...] [ENDPOINT=...]
-	$(PY) -m tools.e2e_env --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
+	$(PY) -m tools.e2e.run_day --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
 	  $(if $(REGION),--region $(REGION))
 
 .PHONY: deploy-local

@@ -8,7 +8,7 @@ DBT_DOCS_DIR := build/dbt-docs
 # Extra dbt arguments, e.g. make dbt-build DBT_ARGS="--vars '{flight_dates: [2024-01-02]}'"
 DBT_ARGS ?=
 # Run dbt with the project's committed profiles.yml and the local warehouse's libpq variables.
-DBT_LOCAL = eval "$$($(PY) -m tools.localpg env --as dbt)" && DBT_PROFILES_DIR=$(DBT_DIR) $(DBT)
+DBT_LOCAL = eval "$$($(PY) -m tools.local postgres env --as dbt)" && DBT_PROFILES_DIR=$(DBT_DIR) $(DBT)
 
 .PHONY: dbt-build
 dbt-build: venv pg-up ## Build and test the dbt models on the local PostgreSQL (DBT_ARGS=... to pass more)
@@ -33,7 +33,7 @@ docs: venv pg-up ## Generate the single-file dbt docs site into build/dbt-docs/i
 
 .PHONY: lint-sql
 lint-sql: venv pg-up ## Lint the dbt models and tests with sqlfluff (dbt templater)
-	eval "$$($(PY) -m tools.localpg env --as dbt)" && cd $(DBT_DIR) && ../$(VENV)/bin/sqlfluff lint .
+	eval "$$($(PY) -m tools.local postgres env --as dbt)" && cd $(DBT_DIR) && ../$(VENV)/bin/sqlfluff lint .
 
 LINT_TARGETS += lint-sql
 

@@ -1,8 +1,8 @@
 # The whole event-driven pipeline on this machine: LocalStack (real Glue job and dbt build
-# inside it) + the local PostgreSQL. tools/demo.py; DEMO_ARGS=--force uploads the sample again.
+# inside it) + the local PostgreSQL. tools/demo/demo.py; DEMO_ARGS=--force uploads the sample again.
 
 DEMO_ARGS ?=
 
 .PHONY: demo-localstack
 demo-localstack: venv check-java localstack-up pg-up ## Deploy to LocalStack, upload the sample days, follow each execution, show summaries and the on-time mart
-	$(PY) -m tools.demo --endpoint-url http://127.0.0.1:$${FLIGHTLINE_LOCALSTACK_PORT:-4566} $(DEMO_ARGS)
+	$(PY) -m tools.demo $(DEMO_ARGS)

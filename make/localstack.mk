@@ -1,15 +1,15 @@
 # LocalStack in host mode (no Docker, no auth token) with its own Python 3.13 venv
 # (.venv-localstack) and the project's plugin giving it a real Glue and CodeBuild.
-# The tool is standard-library Python: any Python 3.11+ runs it.
+# The manager (tools/local/) is standard-library Python: any Python 3.11+ runs it.
 
-LOCALSTACK_MANAGE := $(PYTHON_311) localstack/manage.py
+LOCALSTACK_MANAGE := $(PYTHON_311) -m tools.local localstack
 
 .PHONY: localstack-install
 localstack-install: ## Create/update .venv-localstack (Python 3.13, localstack-core + plugin)
 	$(LOCALSTACK_MANAGE) install
 
 .PHONY: localstack-up
-localstack-up: ## Start LocalStack on 127.0.0.1:4566 (installs on first use; reuses a running one)
+localstack-up: ## Start LocalStack on 127.0.0.1 (installs on first use; reuses a running one)
 	$(LOCALSTACK_MANAGE) start
 
 .PHONY: localstack-down

@@ -16,13 +16,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.fixtures.dbt import SAMPLE, Dbt, LoadStaging
-from tools import localpg
+from tests.fixtures.dbt import MARTS, SAMPLE, UNJOINED_FACTS, Dbt, LoadStaging
+from tools.local import postgres as localpg
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 DAY1, DAY2, DAY3 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)
-MARTS, SNAPSHOTS = "analytics_marts", "analytics_snapshots"
+SNAPSHOTS = "analytics_snapshots"
 RENAMED_TO = "Renamed Field"
 
 
@@ -48,13 +48,17 @@ def airports_without(text: str, dropped: set[int], renamed: int) -> str:
 
 
 def unjoined_facts(info: localpg.ConnInfo) -> int:
+    return rows(info, UNJOINED_FACTS)[0][0]
+
+
+def facts_on(info: localpg.ConnInfo, day: date, airports: set[int]) -> int:
+    """The day's facts that start or end at one of the airports."""
     return rows(
         info,
-        f"""select count(*) from {MARTS}.fct_flights f
-            left join {MARTS}.dim_airports o on f.origin_airport_id = o.airport_id
-            left join {MARTS}.dim_airports d on f.dest_airport_id = d.airport_id
-            where o.airport_id is null or d.airport_id is null""",
-    )[0][0]
+        f"select count(*) from {MARTS}.fct_flights where flight_date = %s "
+        "and (origin_airport_id = any(%s) or dest_airport_id = any(%s))",
+        day, list(airports), list(airports),
+    )[0][0]  # fmt: skip
 
 
 def dim(info: localpg.ConnInfo, ids) -> dict[int, tuple]:
@@ -88,12 +92,7 @@ def history(
     ]
     dropped, renamed = set(used[:2]), used[2]
     steps |= {"dropped": dropped, "renamed": renamed}
-    steps["day1_facts_on_dropped"] = rows(
-        dbt_database,
-        f"select count(*) from {MARTS}.fct_flights where flight_date = %s "
-        "and (origin_airport_id = any(%s) or dest_airport_id = any(%s))",
-        DAY1, list(dropped), list(dropped),
-    )[0][0]  # fmt: skip
+    steps["day1_facts_on_dropped"] = facts_on(dbt_database, DAY1, dropped)
 
     newer = airports_without(sample, dropped, renamed)
     steps["loaded_day2"] = loaded_staging(dbt_database, [DAY2], airports=newer)
@@ -109,12 +108,7 @@ def history(
         "where airport_id = %s order by dbt_valid_from",
         renamed,
     )
-    steps["day1_facts_on_dropped_after"] = rows(
-        dbt_database,
-        f"select count(*) from {MARTS}.fct_flights where flight_date = %s "
-        "and (origin_airport_id = any(%s) or dest_airport_id = any(%s))",
-        DAY1, list(dropped), list(dropped),
-    )[0][0]  # fmt: skip
+    steps["day1_facts_on_dropped_after"] = facts_on(dbt_database, DAY1, dropped)
 
     # An upload of dim/airports.csv alone: one dropped id comes back.
     from flightline_glue.airports_job import run_airports

@@ -22,17 +22,18 @@ import pytest
 from psycopg.rows import dict_row
 
 from tests.fixtures.dbt import (
+    MARTS,
+    UNJOINED_FACTS,
     Dbt,
     DbtResult,
     LoadStaging,
     StagingLoad,
 )
-from tools import localpg
+from tools.local import postgres as localpg
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 DAY1, DAY2, DAY3 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)
-MARTS = "analytics_marts"
 RECONCILIATION = "test.flightline.assert_fct_flights_reconciles_with_staging"
 MODELS = (
     "stg_flightline__flights",
@@ -126,13 +127,7 @@ def scenario(dbt: Dbt, dbt_database: localpg.ConnInfo, loaded_staging: LoadStagi
             conn,
             "select dep_delay_minutes, is_origin_known, is_dest_known from staging.flights",
         )
-        extras["unjoined_facts"] = _query(
-            conn,
-            f"""select count(*) from {MARTS}.fct_flights f
-                left join {MARTS}.dim_airports o on f.origin_airport_id = o.airport_id
-                left join {MARTS}.dim_airports d on f.dest_airport_id = d.airport_id
-                where o.airport_id is null or d.airport_id is null""",
-        )[0][0]
+        extras["unjoined_facts"] = _query(conn, UNJOINED_FACTS)[0][0]
     # The orchestrator may name the dates to rebuild; nothing new in staging, DAY1 forced.
     build("explicit_dates", {}, "--select", "fct_flights", "--vars", "{flight_dates: [2024-01-01]}")
 

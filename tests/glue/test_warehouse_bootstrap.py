@@ -12,7 +12,7 @@ from flightline_glue.warehouse.bootstrap import BOOTSTRAP_TABLE, bootstrap_files
 from flightline_glue.warehouse.ddl import MIGRATIONS_TABLE, required_versions
 
 from tests.fixtures.postgres import throwaway_database
-from tools import localpg
+from tools.local import postgres as localpg
 
 pytestmark = [pytest.mark.integration]
 

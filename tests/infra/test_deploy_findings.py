@@ -13,8 +13,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tools.deploy.cli import EXECUTION_ROLE_OUTPUT, execution_role_arn
 from tools.deploy.config import ConfigError, load_env
+from tools.deploy.environment import EXECUTION_ROLE_OUTPUT, execution_role_arn
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The longest region names (14 characters, e.g. ap-southeast-2) and a 12-digit account.
@@ -182,13 +182,13 @@ def _make_dry_run(*args: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("target", "module"),
-    [("deploy", "tools.deploy"), ("smoke", "tools.deploy.smoke"), ("e2e-aws", "tools.e2e_env")],
+    [("deploy", "tools.deploy"), ("smoke", "tools.deploy.smoke"), ("e2e-aws", "tools.e2e.run_day")],
 )
 def test_sandbox_targets_run_the_tested_tools_with_only_the_endpoint_differing(
     target: str, module: str
 ) -> None:
     # The LocalStack tests run these modules' functions (deploy_env, the smoke checks,
-    # e2e_env.run_day) against an endpoint; in a sandbox account the endpoint is AWS.
+    # e2e.run_day) against an endpoint; in a sandbox account the endpoint is AWS.
     sandbox = _make_dry_run(target, "ENV=sandbox")
     local = _make_dry_run(target, "ENV=sandbox", "ENDPOINT=http://127.0.0.1:4566")
     assert sandbox[:3] == [".venv/bin/python", "-m", module]

@@ -176,7 +176,7 @@ def test_failure_message_names_the_failing_resources() -> None:
 
 
 def test_unknown_stack_names_are_rejected_before_any_aws_call() -> None:
-    from tools.deploy.cli import deploy_env
+    from tools.deploy.environment import deploy_env
 
     def no_aws(service: str) -> None:
         raise AssertionError(f"called AWS ({service})")

@@ -14,22 +14,12 @@ from typing import Any
 
 import pytest
 
-from tools import localpg
+from tests.helpers import CSV, WAIT_SECONDS, entered, executions, history, input_key, wait_for
 from tools.deploy.config import load_env
-
-from .helpers import (
-    CSV,
-    WAIT_SECONDS,
-    Deployment,
-    deploy,
-    deployed,
-    entered,
-    execution_input_key,
-    executions,
-    history,
-    state_output,
-    wait_for,
-)
+from tools.deploy.disposable import Deployment, deployed
+from tools.deploy.environment import deploy_env
+from tools.e2e.follow import state_outputs
+from tools.local import postgres as localpg
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -114,7 +104,7 @@ def test_redeploy_without_changes_executes_no_change_set(deployment: Deployment)
         r.stack: cfn.describe_stacks(StackName=r.stack)["Stacks"][0].get("LastUpdatedTime")
         for r in deployment.first
     }
-    again = deploy(deployment.config, deployment.client, lambda _: None)
+    again = deploy_env(deployment.config, deployment.client, poll_seconds=0.2, log=lambda _: None)
     assert [r.action for r in again] == ["unchanged"] * len(deployment.first)
     assert all(r.executed_change_set is None for r in again)
     for result in again:
@@ -195,7 +185,7 @@ def test_only_daily_csv_uploads_start_the_pipeline(deployment: Deployment) -> No
 
     (execution,) = wait_for(new, "the execution for the .csv upload")
     arn = execution["executionArn"]
-    assert execution_input_key(sfn, arn).endswith("/x.csv")
+    assert input_key(sfn, arn).endswith("/x.csv")
     events = wait_for(
         lambda: (h := history(sfn, arn)) and "RecordDayEvent" in entered(h) and h,
         "the first step of a day's load",
@@ -207,7 +197,7 @@ def test_only_daily_csv_uploads_start_the_pipeline(deployment: Deployment) -> No
         ["DeriveDateFromEncodedKey", "ValidateDate"],
     )
     derived = next(
-        state_output(events, name)["date"]
+        state_outputs(events, name)[0]["date"]
         for name in ("DeriveDate", "DeriveDateFromEncodedKey")
         if name in path
     )
@@ -294,7 +284,7 @@ def test_date_derivation_on_both_key_spellings(
     )
     sfn.stop_execution(executionArn=arn, error="Test.Stop", cause="only the date is under test")
     name = "DeriveDate" if "date=" in key else "DeriveDateFromEncodedKey"
-    derived = state_output(events, name)["date"]
+    derived = state_outputs(events, name)[0]["date"]
     assert derived["flight_date"] == flight_date
     assert derived["trigger_key"] == f"daily_flights/date={flight_date}/{key.rsplit('/', 1)[1]}"
 

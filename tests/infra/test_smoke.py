@@ -17,8 +17,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from tools.deploy import smoke
 from tools.deploy.config import load_env
-
-from .helpers import Deployment, deployed
+from tools.deploy.disposable import Deployment, deployed
 
 # --- fast: what smoke relies on ------------------------------------------------------------
 

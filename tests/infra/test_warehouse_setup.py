@@ -90,17 +90,23 @@ def aws():
         stubber.deactivate()
 
 
+def sent_batches(data_api: Any) -> list[list[str]]:
+    """Every BatchExecuteStatement's SQL list the client sends, in order (filled as it runs)."""
+    batches: list[list[str]] = []
+    data_api.meta.events.register(
+        "provide-client-params.redshift-data.BatchExecuteStatement",
+        lambda params, **_: batches.append(list(params["Sqls"])),
+    )
+    return batches
+
+
 def dev_config():
     return load_env("dev")
 
 
 def test_a_fresh_namespace_gets_users_grants_and_migrations_as_the_admin(aws) -> None:
     clients, _, api = aws
-    batches: list[list[str]] = []
-    clients["redshift-data"].meta.events.register(
-        "provide-client-params.redshift-data.BatchExecuteStatement",
-        lambda params, **_: batches.append(list(params["Sqls"])),
-    )
+    batches = sent_batches(clients["redshift-data"])
     api.query([])  # no user exists yet
     api.batch()  # create the three users
     api.batch()  # bootstrap record table
@@ -158,11 +164,7 @@ def test_a_fresh_namespace_gets_users_grants_and_migrations_as_the_admin(aws) ->
 
 def test_a_second_deploy_changes_nothing_but_the_crawler_password_it_keeps(aws) -> None:
     clients, _, api = aws
-    batches: list[list[str]] = []
-    clients["redshift-data"].meta.events.register(
-        "provide-client-params.redshift-data.BatchExecuteStatement",
-        lambda params, **_: batches.append(list(params["Sqls"])),
-    )
+    batches = sent_batches(clients["redshift-data"])
     users = ["IAMR:flightline-dev-load-job", "IAMR:flightline-dev-dbt", "glue_crawler"]
     api.query(users)
     api.batch()  # the crawler's password, kept equal to its secret
@@ -193,7 +195,7 @@ def test_local_postgres_is_left_to_the_local_tools() -> None:
         raise AssertionError(f"no AWS call expected, got {service}")
 
     assert set_up_after_deploy(load_env("local"), outputs, no_client, logs.append) is None
-    assert "tools/localpg" in logs[0]
+    assert "tools/local/postgres" in logs[0]
 
 
 def test_a_crawler_secret_for_another_user_is_refused() -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.localstack.helpers import unique, wait_for, wait_job_run_done
+from tests.helpers import unique, wait_for, wait_job_run_done
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -120,8 +120,8 @@ def _template(bucket: str, prefix: str, greeting: str) -> str:
 def _wait_stack(cfn, name: str) -> dict:
     return wait_for(
         lambda: cfn.describe_stacks(StackName=name)["Stacks"][0],
-        lambda s: not s["StackStatus"].endswith("IN_PROGRESS"),
         f"stack {name}",
+        lambda s: not s["StackStatus"].endswith("IN_PROGRESS"),
     )
 
 
@@ -176,8 +176,8 @@ def test_stack_creates_updates_and_deletes_real_resources(localstack_client, loc
     build_id = codebuild.start_build(projectName=outputs["ProjectName"])["build"]["id"]
     build = wait_for(
         lambda: codebuild.batch_get_builds(ids=[build_id])["builds"][0],
-        lambda b: b["buildStatus"] != "IN_PROGRESS",
         "the build",
+        lambda b: b["buildStatus"] != "IN_PROGRESS",
     )
     assert build["buildStatus"] == "SUCCEEDED"
 
@@ -194,8 +194,8 @@ def test_stack_creates_updates_and_deletes_real_resources(localstack_client, loc
     cfn.delete_stack(StackName=stack)
     wait_for(
         lambda: cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"],
-        lambda status: status == "DELETE_COMPLETE",
         "stack deletion",
+        lambda status: status == "DELETE_COMPLETE",
     )
     with pytest.raises(ClientError):
         glue.get_job(JobName=outputs["JobName"])

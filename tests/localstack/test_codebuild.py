@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from tests.localstack.helpers import unique, wait_for, zip_bytes
+from tests.helpers import unique, wait_for, zip_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -41,8 +41,8 @@ def _project(
 def _wait_build(codebuild, build_id: str) -> dict:
     return wait_for(
         lambda: codebuild.batch_get_builds(ids=[build_id])["builds"][0],
-        lambda build: build["buildStatus"] != "IN_PROGRESS",
         f"build {build_id}",
+        lambda build: build["buildStatus"] != "IN_PROGRESS",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.localstack.helpers import unique
+from tests.helpers import unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.localstack.helpers import POLL_TIMEOUT_S, unique
+from tests.helpers import WAIT_SECONDS, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -55,7 +55,7 @@ def _crawler(glue, database: str, *paths: str, **extra) -> str:
 def _crawl_to_ready(glue, name: str) -> list[str]:
     """Poll the crawler until READY; return the distinct states seen, in order."""
     seen: list[str] = []
-    deadline = time.monotonic() + POLL_TIMEOUT_S
+    deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         state = glue.get_crawler(Name=name)["Crawler"]["State"]
         if not seen or seen[-1] != state:

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.localstack.helpers import (
+from tests.helpers import (
     job_run,
     unique,
     wait_for,
@@ -200,7 +200,7 @@ def test_batch_stop_job_run_stops_a_running_job(glue, s3, localstack_bucket):
         glue, s3, localstack_bucket, WAITER, DefaultArguments={"--output_bucket": localstack_bucket}
     )
     run_id = glue.start_job_run(JobName=job)["JobRunId"]
-    wait_for(lambda: job_run(glue, job, run_id), lambda r: r["JobRunState"] == "RUNNING", "RUNNING")
+    wait_for(lambda: job_run(glue, job, run_id), "RUNNING", lambda r: r["JobRunState"] == "RUNNING")
 
     response = glue.batch_stop_job_run(JobName=job, JobRunIds=[run_id])
 

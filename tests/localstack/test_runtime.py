@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.localstack import REPO_ROOT, _manage
+from tools.deploy.config import REPO_ROOT
+from tools.local import localstack as manager
 
 pytestmark = pytest.mark.integration
 
@@ -47,18 +48,27 @@ def test_s3_round_trip(localstack_client, localstack_bucket: str) -> None:
     assert body == b"airport_id,city\n1,A\n"
 
 
-def test_start_reuses_the_running_instance(localstack: str) -> None:
-    manage = _manage()
-    pid_before = Path(manage.PID_FILE).read_text() if Path(manage.PID_FILE).exists() else None
-    result = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "localstack" / "manage.py"), "start"],
+def local_services(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.local", "localstack", *args],
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert "already running" in result.stdout
-    pid_after = Path(manage.PID_FILE).read_text() if Path(manage.PID_FILE).exists() else None
+
+
+def test_start_reuses_the_running_instance(localstack: str) -> None:
+    pid_file = Path(manager.PID_FILE)
+    pid_before = pid_file.read_text() if pid_file.exists() else None
+    assert "already running" in local_services("start").stdout
+    pid_after = pid_file.read_text() if pid_file.exists() else None
     assert pid_before == pid_after
+
+
+def test_the_url_command_names_the_running_instance(localstack: str) -> None:
+    # make files ask this command instead of spelling the port (FLIGHTLINE_LOCALSTACK_PORT).
+    assert local_services("url").stdout.strip() == localstack
 
 
 def test_env_helper_is_scoped_to_one_test(localstack_env: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from tests.localstack.helpers import unique, wait_for
+from tests.helpers import unique, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -143,8 +143,8 @@ def _run(sfn, arn: str) -> dict:
     )
     return wait_for(
         lambda: sfn.describe_execution(executionArn=execution["executionArn"]),
-        lambda d: d["status"] != "RUNNING",
         "the execution to end",
+        lambda d: d["status"] != "RUNNING",
     )
 
 

@@ -8,9 +8,8 @@ import datetime as dt
 import sys
 from typing import Any
 
-import boto3
-
 from tools.backfill.runner import backfill, days_between
+from tools.deploy.session import make_session
 
 STACK = "{project}-{env}-{name}"
 
@@ -34,14 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    kwargs: dict[str, Any] = {"region_name": args.region}
-    if args.endpoint_url:  # an emulator: never send real credentials to it
-        kwargs.update(aws_access_key_id="test", aws_secret_access_key="test")  # noqa: S106
-    session = boto3.session.Session(**kwargs)
-
-    def client(service: str) -> Any:
-        return session.client(service, endpoint_url=args.endpoint_url)
-
+    client, _ = make_session(args.region, args.endpoint_url)
     cfn = client("cloudformation")
     names = {"project": args.project, "env": args.env}
     machine = _outputs(cfn, STACK.format(name="orchestration", **names))["StateMachineArn"]

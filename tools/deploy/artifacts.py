@@ -88,16 +88,8 @@ def glue_script(root: Path = REPO_ROOT) -> Artifact:
 
 def glue_library(root: Path = REPO_ROOT) -> Artifact:
     package = _require(root / "glue" / "flightline_glue", "the flightline_glue package")
-    entries = [
-        (path.relative_to(package.parent).as_posix(), path.read_bytes()) for path in _files(package)
-    ]
-    digest = _digest(sorted(entries))
-    return Artifact(
-        "LibraryKey",
-        f"artifacts/glue/{digest}/flightline_glue.zip",
-        deterministic_zip(entries),
-        "application/zip",
-    )
+    entries = _tree(package, relative_to=package.parent)
+    return _zipped("LibraryKey", "glue", "flightline_glue.zip", entries)
 
 
 def state_machine(root: Path = REPO_ROOT) -> Artifact:
@@ -127,14 +119,24 @@ def dbt_requirements(requirements: Path) -> bytes:
 def dbt_bundle(root: Path = REPO_ROOT) -> Artifact:
     project = _require(root / "dbt_project", "the dbt project")
     _require(project / "dbt_project.yml", "dbt_project/dbt_project.yml")
-    entries = [
-        (path.relative_to(project).as_posix(), path.read_bytes()) for path in _files(project)
-    ]
+    entries = _tree(project, relative_to=project)
     entries.append(("requirements-dbt.txt", dbt_requirements(root / "requirements.txt")))
+    return _zipped("DbtBundleKey", "dbt", "dbt_project.zip", entries)
+
+
+def _tree(folder: Path, relative_to: Path) -> list[tuple[str, bytes]]:
+    """(archive name, content) of every file _files keeps under folder."""
+    return [
+        (path.relative_to(relative_to).as_posix(), path.read_bytes()) for path in _files(folder)
+    ]
+
+
+def _zipped(parameter: str, kind: str, name: str, entries: list[tuple[str, bytes]]) -> Artifact:
+    """A zip artifact under a key named by the hash of its entries."""
     digest = _digest(sorted(entries))
     return Artifact(
-        "DbtBundleKey",
-        f"artifacts/dbt/{digest}/dbt_project.zip",
+        parameter,
+        f"artifacts/{kind}/{digest}/{name}",
         deterministic_zip(entries),
         "application/zip",
     )

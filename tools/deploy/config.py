@@ -10,7 +10,7 @@
 A parameter value is a string, `{"file": "<repo-relative path>", "default": "..."}` for a
 value read from a local file when it exists (the local PostgreSQL password), or
 `{"env": "NAME", "default": "..."}` for a value from the environment (the local PostgreSQL
-port, FLIGHTLINE_PG_PORT, as tools/localpg.py reads it).
+port, FLIGHTLINE_PG_PORT, as tools/local/postgres.py reads it).
 """
 
 from __future__ import annotations

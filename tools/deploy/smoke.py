@@ -33,8 +33,8 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from tools.deploy.cli import make_session
-from tools.deploy.config import ConfigError, EnvConfig, load_env
+from tools.deploy.config import ConfigError, EnvConfig
+from tools.deploy.session import add_target_arguments, open_target
 
 # The only stack states a smoke test accepts (a rolled-back update is *_COMPLETE too).
 HEALTHY_STACK_STATES = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
@@ -221,15 +221,19 @@ class Smoke:
             return
         self._check(f"{kind} {value}", lambda: check(value))
 
+    def _each_named(
+        self, kind: str, stack: str, suffix: str, expected: str, check: Callable[[str], str]
+    ) -> None:
+        """Check every output of `stack` ending in `suffix`; none at all fails on `expected`."""
+        found = self._outputs_ending(stack, suffix)
+        if not found:
+            self._check(f"{kind} (*{suffix})", lambda: self._output(stack, expected))
+        for key, _ in found:
+            self._named(kind, stack, key, check)
+
     def _orchestration_checks(self) -> None:
         self._named("state machine", "orchestration", "StateMachineArn", self._state_machine)
-        rules = self._outputs_ending("orchestration", "RuleName")
-        if not rules:
-            self._check(
-                "rule (*RuleName)", lambda: self._output("orchestration", "TriggerRuleName")
-            )
-        for key, _ in rules:
-            self._named("rule", "orchestration", key, self._rule)
+        self._each_named("rule", "orchestration", "RuleName", "TriggerRuleName", self._rule)
         self._named("topic", "orchestration", "NoticeTopicArn", self._topic)
 
     def _glue_checks(self) -> None:
@@ -243,13 +247,7 @@ class Smoke:
         job_ok = self._check(f"glue job {job_name or '(JobName)'}", job_exists)
         if job_ok:
             self._job_artifact_checks(job)
-        crawlers = self._outputs_ending("glue", "CrawlerName")
-        if not crawlers:
-            self._check(
-                "crawler (*CrawlerName)", lambda: self._output("glue", "DailyFlightsCrawlerName")
-            )
-        for key, _ in crawlers:
-            self._named("crawler", "glue", key, self._crawler)
+        self._each_named("crawler", "glue", "CrawlerName", "DailyFlightsCrawlerName", self._crawler)
 
     def _job_artifact_checks(self, job: dict[str, Any]) -> None:
         script = job.get("Command", {}).get("ScriptLocation", "")
@@ -300,18 +298,14 @@ def smoke(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.deploy.smoke", description=__doc__)
-    parser.add_argument("--env", required=True, help="cloudformation/parameters/<env>.json")
-    parser.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:4566 for LocalStack")
-    parser.add_argument("--region", help="default: the env file's region, then AWS config")
-    args = parser.parse_args(argv)
+    add_target_arguments(parser)
     try:
-        config = load_env(args.env)
-        client, region = make_session(args.region or config.region, args.endpoint_url)
+        target = open_target(parser.parse_args(argv))
     except ConfigError as error:
         print(f"smoke failed: {error}", file=sys.stderr, flush=True)
         return 1
-    print(f"smoke checks of env {config.env} in {args.endpoint_url or f'AWS {region}'}", flush=True)
-    return smoke(config, client, lambda line: print(line, flush=True))
+    print(f"smoke checks of env {target.config.env} in {target.where}", flush=True)
+    return smoke(target.config, target.client, lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":

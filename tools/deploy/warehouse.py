@@ -4,7 +4,7 @@ On Redshift Serverless they run through the Data API as the namespace's admin (i
 admin secret, found with GetNamespace), so the job's and dbt's `IAMR:` users and the
 crawlers' login exist with their grants before the first load (README, "Warehouse
 bootstrap"). With WarehouseEngine=postgres (LocalStack) the local PostgreSQL was set up by
-tools/localpg (`make pg-up`), which runs the same files; there is nothing to do here.
+tools/local/postgres (`make pg-up`), which runs the same files; there is nothing to do here.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def set_up_after_deploy(
 ) -> SetupResult | None:
     """Apply the bootstrap and migrations to the deployed warehouse (Redshift only)."""
     if outputs.get("WarehouseEngine") != "redshift":
-        log("warehouse: local PostgreSQL, bootstrapped by tools/localpg (make pg-up)")
+        log("warehouse: local PostgreSQL, bootstrapped by tools/local/postgres (make pg-up)")
         return None
     namespace = client("redshift-serverless").get_namespace(namespaceName=outputs["NamespaceName"])[
         "namespace"

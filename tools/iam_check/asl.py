@@ -17,6 +17,17 @@ from tools.iam_check.calls import Call
 
 TASK_PREFIX = "arn:aws:states:::"
 
+
+def on_catalog_table(action: str, why: str, why_on_catalog: str) -> list[Call]:
+    """A Data Catalog table action: authorized on the catalog, the database and the table
+    (AWS Glue Developer Guide, "Specifying AWS Glue resource ARNs")."""
+    return [
+        Call(action, "{catalog}", why_on_catalog),
+        Call(action, "{catalog_database}", why),
+        Call(action, "{catalog_table}", why),
+    ]
+
+
 # integration -> calls; resources use the placeholders of needs.names().
 INTEGRATIONS: dict[str, list[Call]] = {
     "sns:publish": [
@@ -52,16 +63,12 @@ INTEGRATIONS: dict[str, list[Call]] = {
     "aws-sdk:s3:listObjectsV2": [
         Call("s3:ListBucket", "{landing}", "a day's files", {"s3:prefix": "daily_flights/"}),
     ],
-    "aws-sdk:glue:getTable": [
-        Call("glue:GetTable", "{catalog}", "catalog table (crawl only when needed)"),
-        Call("glue:GetTable", "{catalog_database}", "catalog table"),
-        Call("glue:GetTable", "{catalog_table}", "catalog table"),
-    ],
-    "aws-sdk:glue:createPartition": [
-        Call("glue:CreatePartition", "{catalog}", "register a partition of known columns"),
-        Call("glue:CreatePartition", "{catalog_database}", "register a partition"),
-        Call("glue:CreatePartition", "{catalog_table}", "register a partition"),
-    ],
+    "aws-sdk:glue:getTable": on_catalog_table(
+        "glue:GetTable", "catalog table", "catalog table (crawl only when needed)"
+    ),
+    "aws-sdk:glue:createPartition": on_catalog_table(
+        "glue:CreatePartition", "register a partition", "register a partition of known columns"
+    ),
     "aws-sdk:sfn:describeExecution": [
         Call("states:DescribeExecution", "{pipeline_execution}", "is the lock's holder alive"),
     ],

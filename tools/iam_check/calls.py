@@ -30,7 +30,23 @@ KMS_VIA_S3 = {
     "kms:ResourceAliases": ["alias/{project}-{env}-data"],
 }
 
-# tools/deploy (cli.py, stacks.py, artifacts.py, smoke.py), run by the deploy role.
+
+def log_writes(group: str, why: str) -> list[Call]:
+    """A service writing a role's log stream into `group`."""
+    return [Call("logs:CreateLogStream", group, why), Call("logs:PutLogEvents", group, why)]
+
+
+def data_api_polling(result: str) -> list[Call]:
+    """What every Data API client does after submitting: poll, read, cancel on timeout."""
+    return [
+        Call("redshift-data:DescribeStatement", "*", "poll statement"),
+        Call("redshift-data:GetStatementResult", "*", result),
+        Call("redshift-data:CancelStatement", "*", "cancel on timeout"),
+    ]
+
+
+# tools/deploy (environment.py, stacks.py, artifacts.py, smoke.py), run by the deploy role;
+# not disposable.py, which only ever acts on an emulator.
 DEPLOY_TOOL = [
     *(
         Call(f"cloudformation:{op}", "{stack_" + stack + "}", f"deploy {stack}")
@@ -70,9 +86,7 @@ DEPLOY_TOOL = [
     Call("kms:Decrypt", "{data_key}", "secrets under the data key", KMS_VIA_SECRETS),
     Call("redshift-data:ExecuteStatement", "{workgroup}", "bootstrap statements"),
     Call("redshift-data:BatchExecuteStatement", "{workgroup}", "migrations in one tx"),
-    Call("redshift-data:DescribeStatement", "*", "poll statement"),
-    Call("redshift-data:GetStatementResult", "*", "applied versions"),
-    Call("redshift-data:CancelStatement", "*", "cancel on timeout"),
+    *data_api_polling("applied versions"),
 ]
 
 # What the deploy role must NOT be able to do (privilege escalation through the CI stack).
@@ -107,12 +121,9 @@ GLUE_JOB = [
     Call("redshift-data:ExecuteStatement", "{workgroup}", "DDL and merge"),
     Call("redshift-data:BatchExecuteStatement", "{workgroup}", "COPY + merge in one tx"),
     Call("redshift-serverless:GetCredentials", "{workgroup}", "Data API IAM auth"),
-    Call("redshift-data:DescribeStatement", "*", "poll statement"),
-    Call("redshift-data:GetStatementResult", "*", "statement result"),
-    Call("redshift-data:CancelStatement", "*", "cancel on timeout"),
+    *data_api_polling("statement result"),
     Call("glue:GetConnection", "{connection_vpc}", "NETWORK connection"),
-    Call("logs:CreateLogStream", "{glue_log_group}", "job logs"),
-    Call("logs:PutLogEvents", "{glue_log_group}", "job logs"),
+    *log_writes("{glue_log_group}", "job logs"),
     Call("cloudwatch:PutMetricData", "*", "job metrics", {"cloudwatch:namespace": "Glue"}),
     *ENI,
 ]
@@ -127,8 +138,7 @@ GLUE_CRAWLER = [
     Call("glue:UpdateTable", "{catalog_table}", "catalog"),
     Call("glue:BatchCreatePartition", "{catalog_table}", "partitions"),
     Call("glue:GetConnection", "{connection_jdbc}", "JDBC connection"),
-    Call("logs:CreateLogStream", "{crawler_log_group}", "crawler logs"),
-    Call("logs:PutLogEvents", "{crawler_log_group}", "crawler logs"),
+    *log_writes("{crawler_log_group}", "crawler logs"),
     *ENI,
 ]
 
@@ -137,8 +147,7 @@ DBT_BUILD = [
     Call("s3:GetObject", "{artifacts}/artifacts/dbt/x/dbt_project.zip", "source bundle"),
     Call("s3:GetObject", "{artifacts}/artifacts/dbt-wheels/x/wheelhouse.zip", "wheelhouse"),
     Call("kms:Decrypt", "{data_key}", "encrypted artifacts and logs"),
-    Call("logs:CreateLogStream", "{dbt_log_group}", "build logs"),
-    Call("logs:PutLogEvents", "{dbt_log_group}", "build logs"),
+    *log_writes("{dbt_log_group}", "build logs"),
     Call("redshift-serverless:GetCredentials", "{workgroup}", "dbt-redshift method: iam"),
     Call("redshift-serverless:GetWorkgroup", "{workgroup}", "dbt-redshift endpoint lookup"),
     *ENI,
@@ -159,8 +168,7 @@ COPY_ROLE = [
 ]
 
 FLOW_LOGS = [
-    Call("logs:CreateLogStream", "{flow_log_group}", "flow logs"),
-    Call("logs:PutLogEvents", "{flow_log_group}", "flow logs"),
+    *log_writes("{flow_log_group}", "flow logs"),
     Call("logs:DescribeLogStreams", "{flow_log_group}", "flow logs"),
     Call("logs:DescribeLogGroups", "*", "flow logs"),
 ]

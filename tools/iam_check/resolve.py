@@ -33,6 +33,17 @@ def _ec2(kind: str, prefix: str) -> tuple[str, str]:
     return kind, prefix
 
 
+# Types whose Ref is the name property (or the generated name) and whose ARN is
+# arn:<partition>:<service>:<region>:<account>:<prefix><name>.
+NAMED_BY_PROPERTY = {
+    "AWS::CodeBuild::Project": ("Name", "codebuild", "project/"),
+    "AWS::DynamoDB::Table": ("TableName", "dynamodb", "table/"),
+    "AWS::Events::Rule": ("Name", "events", "rule/"),
+    "AWS::CloudWatch::Alarm": ("AlarmName", "cloudwatch", "alarm:"),
+    "AWS::Glue::Job": ("Name", "glue", "job/"),
+    "AWS::Glue::Crawler": ("Name", "glue", "crawler/"),
+}
+
 # Ref value prefix and ARN resource path for EC2 types (their ids are generated).
 EC2_IDS = {
     "AWS::EC2::VPC": _ec2("vpc", "vpc-0a1b2c3d"),
@@ -197,7 +208,11 @@ def _identify(stack: Stack, resolver: Resolver, logical_id: str, resource: Resou
         return resolver.value(raw[key]) if key in raw else None
 
     kind = resource.type
-    if kind == "AWS::IAM::Role":
+    if kind in NAMED_BY_PROPERTY:
+        key, service, prefix = NAMED_BY_PROPERTY[kind]
+        name = prop(key) or generated
+        resource.ref, resource.arn = name, f"{arn}:{service}:{REGION}:{ACCOUNT}:{prefix}{name}"
+    elif kind == "AWS::IAM::Role":
         name = prop("RoleName") or generated[:64]
         path = prop("Path") or "/"
         resource.ref, resource.arn = name, f"{arn}:iam::{ACCOUNT}:role{path}{name}"
@@ -238,18 +253,6 @@ def _identify(stack: Stack, resolver: Resolver, logical_id: str, resource: Resou
         name = prop("StateMachineName") or generated
         resource.ref = resource.arn = f"{arn}:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
         resource.attributes["Name"] = name
-    elif kind == "AWS::CodeBuild::Project":
-        name = prop("Name") or generated
-        resource.ref, resource.arn = name, f"{arn}:codebuild:{REGION}:{ACCOUNT}:project/{name}"
-    elif kind == "AWS::DynamoDB::Table":
-        name = prop("TableName") or generated
-        resource.ref, resource.arn = name, f"{arn}:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
-    elif kind == "AWS::Events::Rule":
-        name = prop("Name") or generated
-        resource.ref, resource.arn = name, f"{arn}:events:{REGION}:{ACCOUNT}:rule/{name}"
-    elif kind == "AWS::CloudWatch::Alarm":
-        name = prop("AlarmName") or generated
-        resource.ref, resource.arn = name, f"{arn}:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
     elif kind == "AWS::SecretsManager::Secret":
         name = prop("Name") or generated
         resource.ref = resource.arn = (
@@ -261,10 +264,6 @@ def _identify(stack: Stack, resolver: Resolver, logical_id: str, resource: Resou
     elif kind == "AWS::Glue::Connection":
         name = (prop("ConnectionInput") or {}).get("Name", generated)
         resource.ref, resource.arn = name, f"{arn}:glue:{REGION}:{ACCOUNT}:connection/{name}"
-    elif kind in ("AWS::Glue::Job", "AWS::Glue::Crawler"):
-        name = prop("Name") or generated
-        segment = "job" if kind.endswith("Job") else "crawler"
-        resource.ref, resource.arn = name, f"{arn}:glue:{REGION}:{ACCOUNT}:{segment}/{name}"
     elif kind == "AWS::Glue::SecurityConfiguration":
         resource.ref = prop("Name") or generated
     elif kind == "AWS::RedshiftServerless::Namespace":

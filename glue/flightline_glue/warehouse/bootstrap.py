@@ -4,7 +4,7 @@ Versioned SQL files (`bootstrap/B*.sql`) applied in order by an admin, each once
 database and recorded in `public.warehouse_bootstrap`; then the staging migrations
 (`ddl/V*.sql`), run as the loader so that it owns the staging tables. Applying it again
 changes nothing. On AWS the deploy tool runs it through the Redshift Data API with the
-namespace's managed admin secret; locally tools/localpg runs the same files on PostgreSQL.
+namespace's managed admin secret; locally tools/local/postgres runs the same files on PostgreSQL.
 
 Principals. On Redshift Serverless the Glue job (Data API, WorkgroupName, no secret) and dbt
 (`method: iam`) log in as `IAMR:<IAM role name>`, users that hold only PUBLIC's privileges

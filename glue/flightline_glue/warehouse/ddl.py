@@ -1,6 +1,6 @@
 """The staging DDL: numbered SQL files, rendered per dialect, each applied once and recorded.
 
-Migrations run at deploy time (tools/deploy on AWS) and by the local tools (tools/localpg),
+Migrations run at deploy time (tools/deploy on AWS) and by the local tools (tools/local/postgres),
 never inside a load: the job's database user may not create anything outside the staging
 tables it owns. The job only checks that the warehouse has every migration it needs.
 """
@@ -20,7 +20,7 @@ MIGRATIONS_TABLE = "staging.schema_migrations"
 # What to run when the warehouse is behind (README, "Warehouse bootstrap").
 SETUP_HINT = (
     "apply the warehouse bootstrap and staging migrations: locally `make pg-up` "
-    "(tools/localpg.py); on AWS `make deploy ENV=<env> STACKS=warehouse` "
+    "(tools/local/postgres.py); on AWS `make deploy ENV=<env> STACKS=warehouse` "
     '(README, "Warehouse bootstrap")'
 )
 

@@ -1,12 +1,12 @@
 """`make e2e-aws ENV=sandbox`: one sample day through a deployed environment, followed.
 
-    python -m tools.e2e_env --env sandbox [--region R] [--endpoint-url URL] [--day 2024-01-01]
+    python -m tools.e2e.run_day --env sandbox [--region R] [--endpoint-url URL] [--day 2024-01-01]
 
 Reads the environment's stack outputs (landing bucket, state machine), uploads the airports
 file when the bucket lacks it (or holds another version) and waits for that execution, then
 uploads one day of data/sample to the landing bucket, finds the execution its event started
 and follows it state by state with the same follower the local end-to-end tests and the demo
-use (tools/e2e_follow.py). Exits 0 when the day's execution SUCCEEDED and its run summary is
+use (tools/e2e/follow.py). Exits 0 when the day's execution SUCCEEDED and its run summary is
 in the bucket. Nothing here is AWS-specific: with --endpoint-url it runs against LocalStack,
 which is how the tests prove it.
 """
@@ -21,9 +21,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tools.deploy.cli import make_session
-from tools.deploy.config import ConfigError, EnvConfig, load_env
-from tools.e2e_follow import (
+from tools.deploy.config import ConfigError, EnvConfig
+from tools.deploy.session import add_target_arguments, open_target
+from tools.e2e.follow import (
     SHA_METADATA,
     ExecutionIndex,
     WaitTimeout,
@@ -35,7 +35,7 @@ from tools.e2e_follow import (
     wait_until,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample"
 AIRPORTS_KEY = "dim/airports.csv"
 
@@ -104,19 +104,20 @@ def run_day(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.e2e_env", description=__doc__)
-    parser.add_argument("--env", required=True, help="cloudformation/parameters/<env>.json")
-    parser.add_argument("--endpoint-url", help="e.g. LocalStack; default: AWS")
-    parser.add_argument("--region", help="default: the env file's region, then AWS config")
+    parser = argparse.ArgumentParser(prog="python -m tools.e2e.run_day", description=__doc__)
+    add_target_arguments(parser)
     parser.add_argument("--day", default="2024-01-01", help="a day of data/sample")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to follow")
     args = parser.parse_args(argv)
     try:
-        config = load_env(args.env)
-        client, region = make_session(args.region or config.region, args.endpoint_url)
-        print(f"e2e: env {config.env} at {args.endpoint_url or f'AWS {region}'}", flush=True)
+        target = open_target(args)
+        print(f"e2e: env {target.config.env} at {target.where}", flush=True)
         return run_day(
-            client, config, args.day, out=lambda m: print(m, flush=True), timeout=args.timeout
+            target.client,
+            target.config,
+            args.day,
+            out=lambda m: print(m, flush=True),
+            timeout=args.timeout,
         )
     except (ConfigError, WaitTimeout) as error:
         print(f"e2e failed: {error}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """LocalStack for Flightline: install, start, stop, status. Standard library only.
 
-`python localstack/manage.py install|start|stop|restart|status|env|logs` (Python 3.11 or 3.13).
+`python -m tools.local localstack install|start|stop|restart|status|env|url|logs` (any Python
+>= 3.11: LocalStack itself runs in its own Python 3.13 venv, which `install` creates).
 
 - install: creates `.venv-localstack` (Python 3.13, which localstack-core 2026.x requires)
   with `localstack/requirements.txt` and the project's plugin package
@@ -17,7 +18,6 @@ for the venv; found through pyenv otherwise), FLIGHTLINE_STATE_DIR (default `.st
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import glob
 import hashlib
@@ -25,15 +25,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tools.local.process import HOST, REPO_ROOT, ServiceError, env_port, port_open, state_root, tail
+
 LOCALSTACK_DIR = REPO_ROOT / "localstack"
 REQUIREMENTS = LOCALSTACK_DIR / "requirements.txt"
 PLUGIN_DIR = LOCALSTACK_DIR  # pyproject.toml + the flightline_localstack package
@@ -41,19 +40,16 @@ PLUGIN_PYPROJECT = LOCALSTACK_DIR / "pyproject.toml"
 VENV = Path(os.environ.get("FLIGHTLINE_LOCALSTACK_VENV", REPO_ROOT / ".venv-localstack"))
 VENV_PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".flightline-installed"
-HOST = "127.0.0.1"
-DEFAULT_PORT = 4566
+DEFAULT_PORT = 4566  # LocalStack's own default; FLIGHTLINE_LOCALSTACK_PORT picks another
 
 
 def port() -> int:
-    return int(os.environ.get("FLIGHTLINE_LOCALSTACK_PORT", str(DEFAULT_PORT)))
+    return env_port("FLIGHTLINE_LOCALSTACK_PORT", DEFAULT_PORT)
 
 
 # One state dir per port: a second instance (another port) never touches the first one's
 # pid file, log or data.
-STATE_DIR = Path(os.environ.get("FLIGHTLINE_STATE_DIR", REPO_ROOT / ".state")) / (
-    "localstack" if port() == DEFAULT_PORT else f"localstack-{port()}"
-)
+STATE_DIR = state_root() / ("localstack" if port() == DEFAULT_PORT else f"localstack-{port()}")
 LOG_FILE = STATE_DIR / "localstack.log"
 INSTALL_LOG = STATE_DIR / "install.log"
 PID_FILE = STATE_DIR / "localstack.pid"
@@ -61,11 +57,12 @@ PYTHON_VERSION = "3.13"
 START_TIMEOUT_S = float(os.environ.get("FLIGHTLINE_LOCALSTACK_START_TIMEOUT", "90"))
 
 
-class LocalStackError(RuntimeError):
+class LocalStackError(ServiceError):
     """LocalStack cannot be installed or started; the message says what to do."""
 
 
 def endpoint_url() -> str:
+    """The one place the local LocalStack's URL is spelled: make, tools and tests ask here."""
     return f"http://{HOST}:{port()}"
 
 
@@ -133,7 +130,7 @@ def find_python_313() -> str:
 def _code_fingerprint() -> str:
     """What the running LocalStack loaded: the install plus the plugin's sources."""
     digest = hashlib.sha256(_install_fingerprint().encode())
-    for path in sorted((LOCALSTACK_DIR / "flightline_localstack").glob("*.py")):
+    for path in sorted((LOCALSTACK_DIR / "flightline_localstack").rglob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -171,7 +168,7 @@ def _pip(args: list[str], what: str) -> None:
         )
     if result.returncode != 0:
         raise LocalStackError(
-            f"{what} failed; the last lines of {INSTALL_LOG}:\n{_tail(INSTALL_LOG)}"
+            f"{what} failed; the last lines of {INSTALL_LOG}:\n{tail(INSTALL_LOG)}"
         )
 
 
@@ -219,12 +216,6 @@ def health(timeout: float = 1.0) -> dict | None:
         return None
 
 
-def _port_open() -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((HOST, port())) == 0
-
-
 def _read_pid() -> int | None:
     try:
         pid = int(PID_FILE.read_text().strip())
@@ -237,13 +228,6 @@ def _read_pid() -> int | None:
     except PermissionError:
         pass
     return pid
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 def runtime_env() -> dict[str, str]:
@@ -293,7 +277,7 @@ def start() -> str:
     if pid is not None:
         # Ours, but not healthy (still starting, or stuck): give it the start timeout.
         return _wait_healthy(pid)
-    if _port_open():
+    if port_open(port()):
         raise LocalStackError(
             f"Port {port()} on {HOST} is taken by a process that is not a healthy LocalStack; "
             "stop it or set FLIGHTLINE_LOCALSTACK_PORT to a free port."
@@ -340,12 +324,12 @@ def _wait_healthy(pid: int) -> str:
             PID_FILE.unlink(missing_ok=True)
             raise LocalStackError(
                 f"LocalStack exited during start-up; the last lines of {LOG_FILE}:\n"
-                f"{_tail(LOG_FILE)}"
+                f"{tail(LOG_FILE)}"
             )
         time.sleep(0.2)
     raise LocalStackError(
         f"LocalStack (pid {pid}) not healthy after {START_TIMEOUT_S:.0f} s; it keeps running, "
-        f"stop it with `make localstack-down`. The last lines of {LOG_FILE}:\n{_tail(LOG_FILE)}"
+        f"stop it with `make localstack-down`. The last lines of {LOG_FILE}:\n{tail(LOG_FILE)}"
     )
 
 
@@ -380,62 +364,3 @@ def env_lines() -> list[str]:
         "export AWS_SECRET_ACCESS_KEY=test",
         "export AWS_DEFAULT_REGION=us-east-1",
     ]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python localstack/manage.py",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "command", choices=["install", "start", "stop", "restart", "status", "env", "logs"]
-    )
-    parser.add_argument("--force", action="store_true", help="install: reinstall even if current")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "install":
-            if not install(force=args.force):
-                print(f"{VENV.name} is up to date")
-        elif args.command in ("start", "restart"):
-            if args.command == "restart":
-                stop()
-            started = time.monotonic()
-            was_running = health() is not None
-            url = start()
-            how = (
-                "already running"
-                if was_running
-                else f"healthy in {time.monotonic() - started:.1f} s"
-            )
-            print(f"LocalStack {how} on {url}; logs in {LOG_FILE}")
-            if was_running and stale_code():
-                print(
-                    "warning: the LocalStack plugin changed since this instance started; "
-                    "`make localstack-restart` loads it (and drops all LocalStack state)",
-                    file=sys.stderr,
-                )
-        elif args.command == "stop":
-            print("LocalStack stopped" if stop() else "LocalStack was not running")
-        elif args.command == "status":
-            state = health()
-            if state is None:
-                print("stopped")
-                return 3
-            running = sorted(k for k, v in state.get("services", {}).items() if v == "running")
-            print(
-                f"running on {endpoint_url()} (version {state.get('version', '?')}); "
-                f"services started: {', '.join(running) or 'none yet'}"
-            )
-        elif args.command == "env":
-            print("\n".join(env_lines()))
-        elif args.command == "logs":
-            print(_tail(LOG_FILE, 200))
-    except LocalStackError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

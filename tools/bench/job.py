@@ -1,6 +1,6 @@
 """`make bench`: the job on generated data, measured against baselines from the same run.
 
-    python -m tools.bench [--rows 1000000] [--small-rows 250000]
+    python -m tools.bench.job [--rows 1000000] [--small-rows 250000]
 
 Prints, from one run: wall time and rows/s per stage (read+transform, load), peak memory of
 the JVM and of Python, and two ratios on the same data: the whole job against a DuckDB
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BENCH_DIR = REPO / "var" / "bench"
 DAY = dt.date(2024, 1, 1)
 
@@ -195,7 +195,7 @@ def measure_bare_copy(staged_dir: str, db_url: str) -> dict:
 
 def _child(kind: str, source: Path, db_url: str, output: Path) -> dict:
     result = subprocess.run(
-        [sys.executable, "-m", "tools.bench", "--measure", kind, "--source", str(source),
+        [sys.executable, "-m", "tools.bench.job", "--measure", kind, "--source", str(source),
          "--db-url", db_url, "--output", str(output)],
         cwd=REPO, capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -220,7 +220,7 @@ def _fresh_database(info):
     """A new database with the warehouse bootstrap: the job loads it as its own role."""
     import dataclasses
 
-    from tools import localpg
+    from tools.local import postgres as localpg
 
     name = f"bench_{uuid.uuid4().hex[:8]}"
     admin = info.url.rsplit("/", 1)[0] + "/postgres"
@@ -238,7 +238,7 @@ def _drop_database(url: str) -> None:
 
 
 def run_bench(rows: int, small_rows: int) -> dict:
-    from tools import localpg
+    from tools.local import postgres as localpg
 
     info = localpg.start()
     results: dict = {"rows": rows, "small_rows": small_rows, "cpus": os.cpu_count()}
@@ -294,7 +294,7 @@ def report(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.job", description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small-rows", type=int, default=250_000)
     parser.add_argument("--measure", choices=["job", "duckdb"], help=argparse.SUPPRESS)

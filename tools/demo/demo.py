@@ -1,6 +1,6 @@
 """`make demo-localstack`: the whole event-driven pipeline on this machine.
 
-    python -m tools.demo [--endpoint-url http://127.0.0.1:4566] [--sample data/sample]
+    python -m tools.demo [--endpoint-url URL] [--sample data/sample]
                          [--force] [--no-concurrent]
 
 Deploys the `local` stacks to the running LocalStack with the deploy tool (a no-op when
@@ -15,17 +15,18 @@ The make target starts PostgreSQL and LocalStack first (`pg-up`, `localstack-up`
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from tools import localpg, summaries
-from tools.deploy.cli import deploy_env, make_session
+from tools.demo import summaries
+from tools.demo.marts import MART, mart_table
 from tools.deploy.config import load_env
-from tools.e2e_follow import (
+from tools.deploy.environment import deploy_env
+from tools.deploy.session import make_session
+from tools.e2e.follow import (
     ExecutionIndex,
     NoticeInbox,
     WaitTimeout,
@@ -36,9 +37,10 @@ from tools.e2e_follow import (
     upload_if_changed,
     wait_until,
 )
-from tools.show_marts import MART, mart_table
+from tools.local import localstack
+from tools.local import postgres as localpg
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DOCS_SITE = REPO / "build" / "dbt-docs" / "index.html"
 
 
@@ -49,10 +51,6 @@ def say(message: str = "") -> None:
 def step(title: str) -> float:
     say(f"\n== {title}")
     return time.monotonic()
-
-
-def default_endpoint() -> str:
-    return f"http://127.0.0.1:{os.environ.get('FLIGHTLINE_LOCALSTACK_PORT', '4566')}"
 
 
 def sample_files(sample: Path) -> tuple[tuple[str, Path], list[tuple[str, Path]]]:
@@ -82,7 +80,7 @@ def upload(s3: Any, bucket: str, files: list[tuple[str, Path]], force: bool) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__)
-    parser.add_argument("--endpoint-url", default=default_endpoint())
+    parser.add_argument("--endpoint-url", default=localstack.endpoint_url())
     parser.add_argument("--env", default="local", help="cloudformation/parameters/<env>.json")
     parser.add_argument("--sample", type=Path, default=REPO / "data" / "sample")
     parser.add_argument("--force", action="store_true", help="upload even unchanged files")

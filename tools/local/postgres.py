@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL 15 cluster on 127.0.0.1: the local stand-in for Redshift.
 
-`python -m tools.localpg start|stop|status|env|url [--as loader|dbt|crawler]`. Start is
-idempotent: it creates the cluster on first use (initdb as the `postgres` user when run as
+`python -m tools.local postgres start|stop|destroy|status|env|url [--as loader|dbt|crawler]`.
+Start is idempotent: it creates the cluster on first use (initdb as the `postgres` user when run as
 root, since initdb refuses root), reuses a running one, and applies the warehouse bootstrap
 and staging migrations (flightline_glue/warehouse/bootstrap.py) to the database, as the
 deploy tool does on Redshift. The cluster owner is the admin; the job, dbt and the crawlers
@@ -12,29 +12,23 @@ generated per cluster and kept beside it (`logins/<principal>` for the three rol
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
-import shlex
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tools.local.process import HOST, ServiceError, env_port, port_open, state_root
 
-STATE_DIR = Path(os.environ.get("FLIGHTLINE_STATE_DIR", REPO_ROOT / ".state"))
-PG_DIR = STATE_DIR / "postgres"
+PG_DIR = state_root() / "postgres"
 DATA_DIR = PG_DIR / "data"
 PASSWORD_FILE = PG_DIR / "password"
 LOG_FILE = PG_DIR / "postgres.log"
-HOST = "127.0.0.1"
-PORT = int(os.environ.get("FLIGHTLINE_PG_PORT", "54329"))
+PORT = env_port("FLIGHTLINE_PG_PORT", 54329)
 USER = "flightline"
 DATABASE = "flightline"
 LOGINS_DIR = PG_DIR / "logins"
@@ -44,7 +38,7 @@ PRINCIPAL_KEYS = ("loader", "dbt", "crawler")
 PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin",)
 
 
-class LocalPgError(RuntimeError):
+class LocalPgError(ServiceError):
     """The local cluster cannot be created or started; the message says what to do."""
 
 
@@ -182,14 +176,8 @@ def set_up(info: ConnInfo) -> str:
     return result.describe()
 
 
-def _port_open() -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((HOST, PORT)) == 0
-
-
 def is_running() -> bool:
-    return (DATA_DIR / "postmaster.pid").exists() and _port_open()
+    return (DATA_DIR / "postmaster.pid").exists() and port_open(PORT)
 
 
 def conninfo() -> ConnInfo:
@@ -205,7 +193,7 @@ def start() -> ConnInfo:
             shutil.rmtree(DATA_DIR)
         _init_cluster()
     if not is_running():
-        if _port_open():
+        if port_open(PORT):
             raise LocalPgError(
                 f"Port {PORT} on {HOST} is taken by another process; "
                 "set FLIGHTLINE_PG_PORT to a free port."
@@ -274,45 +262,3 @@ def stop() -> None:
 def destroy() -> None:
     stop()
     shutil.rmtree(PG_DIR, ignore_errors=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.localpg", description=__doc__)
-    parser.add_argument("command", choices=["start", "stop", "destroy", "status", "env", "url"])
-    parser.add_argument(
-        "--as",
-        dest="principal",
-        choices=PRINCIPAL_KEYS,
-        help="env/url: log in as this principal's role instead of the admin",
-    )
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "start":
-            info = start()
-            print(
-                f"PostgreSQL running on {info.host}:{info.port} (database {info.dbname}); "
-                f"logs in {LOG_FILE}"
-            )
-        elif args.command == "stop":
-            stop()
-            print("PostgreSQL stopped")
-        elif args.command == "destroy":
-            destroy()
-            print(f"PostgreSQL cluster removed from {PG_DIR}")
-        elif args.command == "status":
-            print("running" if is_running() else "stopped")
-            return 0 if is_running() else 3
-        elif args.command == "env":
-            info = conninfo().login(args.principal) if args.principal else conninfo()
-            for key, value in info.env().items():
-                print(f"export {key}={shlex.quote(value)}")
-        elif args.command == "url":
-            print((conninfo().login(args.principal) if args.principal else conninfo()).url)
-    except LocalPgError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """End-to-end latency of the pipeline in LocalStack: upload of one day -> success notice,
 with the time spent in each state. Part of `make bench`.
 
-    python -m tools.bench_e2e [--endpoint-url http://127.0.0.1:4566] [--rows 0]
+    python -m tools.bench.e2e [--endpoint-url URL] [--rows 0]
 
 Deploys a throwaway environment (its own database on the local PostgreSQL), uploads the
 airports file and one day (`--rows 0`: the committed sample day; otherwise a generated day of
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import time
@@ -24,19 +23,13 @@ from pathlib import Path
 
 import psycopg
 
-from tools import localpg
-from tools.deploy.cli import deploy_env, make_session
-from tools.deploy.config import load_env
-from tools.e2e_follow import (
-    ExecutionIndex,
-    NoticeInbox,
-    history,
-    seconds_per_state,
-    state_runs,
-    wait_until,
-)
+from tools.deploy.disposable import deploy_disposable, destroy, disposable_env
+from tools.deploy.session import make_session
+from tools.e2e import follow
+from tools.local import localstack
+from tools.local import postgres as localpg
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample"
 OUT = REPO / "var" / "bench"
 DAY = "2024-01-01"
@@ -57,9 +50,8 @@ def day_file(rows: int) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench_e2e", description=__doc__)
-    port = os.environ.get("FLIGHTLINE_LOCALSTACK_PORT", "4566")
-    parser.add_argument("--endpoint-url", default=f"http://127.0.0.1:{port}")
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.e2e", description=__doc__)
+    parser.add_argument("--endpoint-url", default=localstack.endpoint_url())
     parser.add_argument("--rows", type=int, default=0, help="0: the committed sample day")
     args = parser.parse_args(argv)
     source = day_file(args.rows)
@@ -71,32 +63,29 @@ def main(argv: list[str] | None = None) -> int:
         conn.execute(f'create database "{db}"')
     # The bootstrap, as a deploy gives Redshift; the env file's local logins reach it.
     localpg.set_up(dataclasses.replace(pg, dbname=db))
-    base = load_env("local")
-    env = f"b{uuid.uuid4().hex[:6]}"  # EnvName allows 7 characters
-    overrides = {"EnvName": env, "DatabaseName": db}
-    config = dataclasses.replace(base, env=env, parameters={**base.parameters, **overrides})
+    config = disposable_env("b", DatabaseName=db)
     client, _ = make_session(config.region or "us-east-1", args.endpoint_url)
-    results = deploy_env(config, client, poll_seconds=0.5, log=lambda m: None)
-    outputs = {k: v for r in results for k, v in r.outputs.items()}
+    deployment = deploy_disposable(config, client, poll_seconds=0.5)
+    outputs = {k: v for r in deployment.first for k, v in r.outputs.items()}
     s3, sfn, sns = client("s3"), client("stepfunctions"), client("sns")
-    inbox = NoticeInbox(client("sqs"), sns, outputs["NoticeTopicArn"], f"{env}-bench")
+    inbox = follow.NoticeInbox(client("sqs"), sns, outputs["NoticeTopicArn"], f"{config.env}-bench")
     try:
         bucket = outputs["LandingBucketName"]
         s3.upload_file(str(SAMPLE / "dim" / "airports.csv"), bucket, "dim/airports.csv")
         key = f"daily_flights/date={DAY}/flights.csv"
-        index = ExecutionIndex(sfn, outputs["StateMachineArn"])
+        index = follow.ExecutionIndex(sfn, outputs["StateMachineArn"])
         started = time.monotonic()
         s3.upload_file(str(source), bucket, key)
-        execution = wait_until(lambda: index.for_key(key), "the execution", 60)[0]
+        execution = follow.wait_until(lambda: index.for_key(key), "the execution", 60)[0]
         notice = inbox.wait_for(execution, seconds=3600)
         latency = time.monotonic() - started
         described = sfn.describe_execution(executionArn=execution["executionArn"])
-        per_state = seconds_per_state(state_runs(history(sfn, execution["executionArn"])))
+        per_state = follow.seconds_per_state(
+            follow.state_runs(follow.history(sfn, execution["executionArn"]))
+        )
     finally:
         inbox.close(sns)
-        from tests.infra.helpers import teardown  # the same clean-up as the e2e tests
-
-        teardown(client, env, results)
+        destroy(client, config.env, deployment.first)
         with psycopg.connect(admin.url, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{db}" with (force)')
 

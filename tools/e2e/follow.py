@@ -2,8 +2,8 @@
 with timing as they happen, the SNS notices (through an SQS subscription) and the run summaries
 the job leaves in the landing bucket.
 
-Shared by `make demo` (tools/demo.py), the end-to-end tests (tests/fixtures/pipeline.py) and
-the end-to-end benchmark (tools/bench_e2e.py). Only boto3: any endpoint, LocalStack or AWS;
+Shared by `make demo` (tools/demo/demo.py), the end-to-end tests (tests/fixtures/pipeline.py) and
+the end-to-end benchmark (tools/bench/e2e.py). Only boto3: any endpoint, LocalStack or AWS;
 where the job writes its summaries comes from the job's own layout (flightline_glue.layout).
 """
 

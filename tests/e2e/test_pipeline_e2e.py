@@ -18,10 +18,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from tools import localpg
-from tools.e2e_env import run_day
-
-from .helpers import WAIT_SECONDS, Deployment, entered, executions, history, wait_for
+from tests.helpers import WAIT_SECONDS, entered, executions, history, wait_for
+from tools.deploy.disposable import Deployment
+from tools.e2e.run_day import run_day
+from tools.local import postgres as localpg
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -120,7 +120,7 @@ def test_the_sandbox_e2e_command_follows_a_day_through_the_deployed_env(
     deployed_pipeline: Deployment, pipeline_database: localpg.ConnInfo
 ) -> None:
     # `make e2e-aws ENV=sandbox` is this function with AWS as the endpoint: same stack
-    # outputs, same upload, same follower (tools/e2e_follow.py).
+    # outputs, same upload, same follower (tools/e2e/follow.py).
     lines: list[str] = []
     day = "2024-01-02"
     assert run_day(deployed_pipeline.client, deployed_pipeline.config, day, out=lines.append) == 0

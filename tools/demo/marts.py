@@ -6,7 +6,7 @@ import sys
 
 import psycopg
 
-from tools import localpg
+from tools.local import postgres as localpg
 
 MART = "analytics_marts.mart_on_time_performance"
 MART_QUERY = f"""

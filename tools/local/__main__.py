@@ -1,0 +1,5 @@
+import sys
+
+from tools.local.cli import main
+
+sys.exit(main())

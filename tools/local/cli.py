@@ -1,0 +1,118 @@
+"""Command line for the local services; only parses arguments over postgres.py / localstack.py.
+
+    python -m tools.local postgres start|stop|destroy|status|env|url [--as loader|dbt|crawler]
+    python -m tools.local localstack install|start|stop|restart|status|env|url|logs [--force]
+
+`url` is the one way to get a service's address (make files ask it rather than spell it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+
+from tools.local import localstack, postgres
+from tools.local.process import ServiceError, tail
+
+POSTGRES_COMMANDS = ("start", "stop", "destroy", "status", "env", "url")
+LOCALSTACK_COMMANDS = ("install", "start", "stop", "restart", "status", "env", "url", "logs")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.local",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    services = parser.add_subparsers(dest="service", required=True)
+    pg = services.add_parser("postgres", help="the local PostgreSQL (stand-in for Redshift)")
+    pg.add_argument("command", choices=POSTGRES_COMMANDS)
+    pg.add_argument(
+        "--as",
+        dest="principal",
+        choices=postgres.PRINCIPAL_KEYS,
+        help="env/url: log in as this principal's role instead of the admin",
+    )
+    ls = services.add_parser("localstack", help="LocalStack with the project's plugin")
+    ls.add_argument("command", choices=LOCALSTACK_COMMANDS)
+    ls.add_argument("--force", action="store_true", help="install: reinstall even if current")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    run = run_postgres if args.service == "postgres" else run_localstack
+    try:
+        return run(args)
+    except ServiceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def run_postgres(args: argparse.Namespace) -> int:
+    if args.command == "start":
+        info = postgres.start()
+        print(
+            f"PostgreSQL running on {info.host}:{info.port} (database {info.dbname}); "
+            f"logs in {postgres.LOG_FILE}"
+        )
+    elif args.command == "stop":
+        postgres.stop()
+        print("PostgreSQL stopped")
+    elif args.command == "destroy":
+        postgres.destroy()
+        print(f"PostgreSQL cluster removed from {postgres.PG_DIR}")
+    elif args.command == "status":
+        running = postgres.is_running()
+        print("running" if running else "stopped")
+        return 0 if running else 3
+    else:
+        info = postgres.conninfo()
+        info = info.login(args.principal) if args.principal else info
+        if args.command == "url":
+            print(info.url)
+        else:
+            for key, value in info.env().items():
+                print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def run_localstack(args: argparse.Namespace) -> int:
+    if args.command == "install":
+        if not localstack.install(force=args.force):
+            print(f"{localstack.VENV.name} is up to date")
+    elif args.command in ("start", "restart"):
+        if args.command == "restart":
+            localstack.stop()
+        started = time.monotonic()
+        was_running = localstack.health() is not None
+        url = localstack.start()
+        how = "already running" if was_running else f"healthy in {time.monotonic() - started:.1f} s"
+        print(f"LocalStack {how} on {url}; logs in {localstack.LOG_FILE}")
+        if was_running and localstack.stale_code():
+            print(
+                "warning: the LocalStack plugin changed since this instance started; "
+                "`make localstack-restart` loads it (and drops all LocalStack state)",
+                file=sys.stderr,
+            )
+    elif args.command == "stop":
+        print("LocalStack stopped" if localstack.stop() else "LocalStack was not running")
+    elif args.command == "status":
+        state = localstack.health()
+        if state is None:
+            print("stopped")
+            return 3
+        running = sorted(k for k, v in state.get("services", {}).items() if v == "running")
+        print(
+            f"running on {localstack.endpoint_url()} (version {state.get('version', '?')}); "
+            f"services started: {', '.join(running) or 'none yet'}"
+        )
+    elif args.command == "env":
+        print("\n".join(localstack.env_lines()))
+    elif args.command == "url":
+        print(localstack.endpoint_url())
+    else:
+        print(tail(localstack.LOG_FILE, 200))
+    return 0
