@@ -29,7 +29,7 @@ from tools.cost.model import run_price
 from tools.e2e_follow import history, state_outputs, task_errors, wait_until
 
 # The LocalStack Glue emulator holds a crawler so tagged in STOPPING that many seconds
-# (localstack/flightline_localstack/glue_crawler.py).
+# (localstack/flightline_localstack/services/glue/crawler_runner.py).
 STOPPING_SECONDS_TAG = "flightline:emulator-stopping-seconds"
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
