@@ -84,8 +84,8 @@ def _call_and_decorate(context: RequestContext, key: str, decorate) -> dict:
     """moto's answer, with decorate(context, item) applied to each item under `key` (one
     dict, or a list of them)."""
     response = call_moto(context)
-    items = response.get(key)
-    for item in items if isinstance(items, list) else [items] if items else []:
+    items = response.get(key) or []
+    for item in items if isinstance(items, list) else [items]:
         decorate(context, item)
     return response
 
