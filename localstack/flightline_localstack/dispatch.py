@@ -44,3 +44,11 @@ def moto_error(error: Exception) -> CommonServiceException:
     code = getattr(error, "error_type", None) or type(error).__name__
     message = getattr(error, "message", None) or str(error)
     return aws_error(code, message, getattr(error, "code", 400))
+
+
+def existing(entities: dict, name: str, code: str, message: str):
+    """entities[name] from a moto backend, or the AWS not-found error `code`."""
+    entity = entities.get(name)
+    if entity is None:
+        raise aws_error(code, message)
+    return entity

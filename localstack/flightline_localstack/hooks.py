@@ -27,13 +27,15 @@ def keep_s3_objects_in_state_dir() -> None:
 def stop_running_jobs_and_builds() -> None:
     """Job runs and builds run in their own process groups: end them with LocalStack, so a
     stop or restart leaves no orphaned Spark or bash processes behind."""
-    from flightline_localstack import codebuild_provider, glue_jobs
+    from flightline_localstack import processes
+    from flightline_localstack.services.codebuild.models import codebuild_stores
+    from flightline_localstack.services.glue.models import glue_stores
 
-    for record in list(glue_jobs.RUNS.values()):
-        if record.process is not None and record.completed_on is None:
-            record.stop_requested = True
-            glue_jobs._kill(record.process)
-    for build in list(codebuild_provider.BUILDS.values()):
-        if build.end_time is None:
-            build.stop_requested = True
-            codebuild_provider._kill(build.process)
+    running = []
+    for _, _, store in glue_stores.iter_stores():
+        running += [run for run in store.job_runs.values() if run.running]
+    for _, _, store in codebuild_stores.iter_stores():
+        running += [build for build in store.builds.values() if build.running]
+    for run_or_build in running:
+        run_or_build.stop_requested = True
+    processes.terminate([run_or_build.process for run_or_build in running])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# manage.py passes the repository root; the fallback is this editable install's location.
+# tools/local/localstack.py passes the repository root; the fallback is this editable
+# install's location.
 REPO_ROOT = Path(os.environ.get("FLIGHTLINE_REPO_ROOT", Path(__file__).resolve().parents[2]))
 STATE_DIR = Path(
     os.environ.get("FLIGHTLINE_LOCALSTACK_STATE_DIR", REPO_ROOT / ".state" / "localstack")

@@ -20,7 +20,7 @@ from tools.backfill.runner import backfill
 from tools.e2e.follow import history, state_outputs, task_errors, wait_until
 
 # The LocalStack Glue emulator holds a crawler so tagged in STOPPING that many seconds
-# (localstack/flightline_localstack/glue_crawler.py).
+# (localstack/flightline_localstack/services/glue/crawler_runner.py).
 STOPPING_SECONDS_TAG = "flightline:emulator-stopping-seconds"
 
 AIRPORTS = (SAMPLE / "dim" / "airports.csv").read_bytes()

@@ -15,95 +15,78 @@ ROLE = "arn:aws:iam::000000000000:role/test"
 BUILDSPEC = 'version: 0.2\nphases:\n  build:\n    commands:\n      - echo "stage $STAGE"\n'
 
 
+def _resource(resource_type: str, **properties) -> dict:
+    return {"Type": resource_type, "Properties": properties}
+
+
 def _template(bucket: str, prefix: str, greeting: str) -> str:
+    jdbc = {"JDBC_CONNECTION_URL": "jdbc:redshift://wh:5439/dev", "USERNAME": "u", "PASSWORD": "p"}
+    environment = {
+        "Type": "LINUX_CONTAINER",
+        "Image": "aws/codebuild/standard:7.0",
+        "ComputeType": "BUILD_GENERAL1_SMALL",
+        "EnvironmentVariables": [{"Name": "STAGE", "Type": "PLAINTEXT", "Value": greeting}],
+    }
     return json.dumps(
         {
             "Resources": {
-                "Database": {
-                    "Type": "AWS::Glue::Database",
-                    "Properties": {
-                        "CatalogId": {"Ref": "AWS::AccountId"},
-                        "DatabaseInput": {"Name": f"{prefix}_db", "Description": "test"},
+                "Database": _resource(
+                    "AWS::Glue::Database",
+                    CatalogId={"Ref": "AWS::AccountId"},
+                    DatabaseInput={"Name": f"{prefix}_db", "Description": "test"},
+                ),
+                "Connection": _resource(
+                    "AWS::Glue::Connection",
+                    CatalogId={"Ref": "AWS::AccountId"},
+                    ConnectionInput={
+                        "Name": f"{prefix}-warehouse",
+                        "ConnectionType": "JDBC",
+                        "ConnectionProperties": jdbc,
                     },
-                },
-                "Connection": {
-                    "Type": "AWS::Glue::Connection",
-                    "Properties": {
-                        "CatalogId": {"Ref": "AWS::AccountId"},
-                        "ConnectionInput": {
-                            "Name": f"{prefix}-warehouse",
-                            "ConnectionType": "JDBC",
-                            "ConnectionProperties": {
-                                "JDBC_CONNECTION_URL": "jdbc:redshift://wh:5439/dev",
-                                "USERNAME": "u",
-                                "PASSWORD": "p",
-                            },
-                        },
+                ),
+                "Crawler": _resource(
+                    "AWS::Glue::Crawler",
+                    Name=f"{prefix}-crawler",
+                    Role=ROLE,
+                    DatabaseName={"Ref": "Database"},
+                    Targets={"S3Targets": [{"Path": f"s3://{bucket}/daily_flights/"}]},
+                    SchemaChangePolicy={"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"},
+                    RecrawlPolicy={"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
+                    Schedule={"ScheduleExpression": "cron(0 5 * * ? *)"},
+                ),
+                "Security": _resource(
+                    "AWS::Glue::SecurityConfiguration",
+                    Name=f"{prefix}-security",
+                    EncryptionConfiguration={"S3Encryptions": [{"S3EncryptionMode": "SSE-S3"}]},
+                ),
+                "Job": _resource(
+                    "AWS::Glue::Job",
+                    Name=f"{prefix}-job",
+                    Role=ROLE,
+                    GlueVersion="5.0",
+                    WorkerType="G.1X",
+                    NumberOfWorkers=2,
+                    Command={
+                        "Name": "glueetl",
+                        "PythonVersion": "3",
+                        "ScriptLocation": f"s3://{bucket}/job.py",
                     },
-                },
-                "Crawler": {
-                    "Type": "AWS::Glue::Crawler",
-                    "Properties": {
-                        "Name": f"{prefix}-crawler",
-                        "Role": ROLE,
-                        "DatabaseName": {"Ref": "Database"},
-                        "Targets": {"S3Targets": [{"Path": f"s3://{bucket}/daily_flights/"}]},
-                        "SchemaChangePolicy": {
-                            "UpdateBehavior": "LOG",
-                            "DeleteBehavior": "LOG",
-                        },
-                        "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
-                        "Schedule": {"ScheduleExpression": "cron(0 5 * * ? *)"},
-                    },
-                },
-                "Security": {
-                    "Type": "AWS::Glue::SecurityConfiguration",
-                    "Properties": {
-                        "Name": f"{prefix}-security",
-                        "EncryptionConfiguration": {
-                            "S3Encryptions": [{"S3EncryptionMode": "SSE-S3"}],
-                        },
-                    },
-                },
-                "Job": {
-                    "Type": "AWS::Glue::Job",
-                    "Properties": {
-                        "Name": f"{prefix}-job",
-                        "Role": ROLE,
-                        "GlueVersion": "5.0",
-                        "WorkerType": "G.1X",
-                        "NumberOfWorkers": 2,
-                        "Command": {
-                            "Name": "glueetl",
-                            "PythonVersion": "3",
-                            "ScriptLocation": f"s3://{bucket}/job.py",
-                        },
-                        "DefaultArguments": {"--greeting": greeting},
-                        "ExecutionProperty": {"MaxConcurrentRuns": 2},
-                        "Connections": {"Connections": [{"Ref": "Connection"}]},
-                        "SecurityConfiguration": {"Ref": "Security"},
-                        "Tags": {"project": "flightline"},
-                    },
-                },
-                "Project": {
-                    "Type": "AWS::CodeBuild::Project",
-                    "Properties": {
-                        "Name": f"{prefix}-dbt",
-                        "ServiceRole": ROLE,
-                        "Source": {"Type": "NO_SOURCE", "BuildSpec": BUILDSPEC},
-                        "Artifacts": {"Type": "NO_ARTIFACTS"},
-                        "Environment": {
-                            "Type": "LINUX_CONTAINER",
-                            "Image": "aws/codebuild/standard:7.0",
-                            "ComputeType": "BUILD_GENERAL1_SMALL",
-                            "EnvironmentVariables": [
-                                {"Name": "STAGE", "Type": "PLAINTEXT", "Value": greeting}
-                            ],
-                        },
-                        "TimeoutInMinutes": 30,
-                        "Tags": [{"Key": "project", "Value": "flightline"}],
-                    },
-                },
+                    DefaultArguments={"--greeting": greeting},
+                    ExecutionProperty={"MaxConcurrentRuns": 2},
+                    Connections={"Connections": [{"Ref": "Connection"}]},
+                    SecurityConfiguration={"Ref": "Security"},
+                    Tags={"project": "flightline"},
+                ),
+                "Project": _resource(
+                    "AWS::CodeBuild::Project",
+                    Name=f"{prefix}-dbt",
+                    ServiceRole=ROLE,
+                    Source={"Type": "NO_SOURCE", "BuildSpec": BUILDSPEC},
+                    Artifacts={"Type": "NO_ARTIFACTS"},
+                    Environment=environment,
+                    TimeoutInMinutes=30,
+                    Tags=[{"Key": "project", "Value": "flightline"}],
+                ),
             },
             "Outputs": {
                 "DatabaseName": {"Value": {"Ref": "Database"}},

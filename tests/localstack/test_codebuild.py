@@ -5,17 +5,13 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+import yaml
 
 from tests.helpers import unique, wait_for, zip_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROLE = "arn:aws:iam::000000000000:role/codebuild"
-
-
-@pytest.fixture
-def codebuild(localstack_client):
-    return localstack_client("codebuild")
 
 
 def _project(
@@ -44,6 +40,17 @@ def _wait_build(codebuild, build_id: str) -> dict:
         f"build {build_id}",
         lambda build: build["buildStatus"] != "IN_PROGRESS",
     )
+
+
+def _build(codebuild, project: str) -> dict:
+    """Start a build of the project and wait for its end."""
+    return _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+
+
+def _buildspec(**phases: list[str]) -> str:
+    """A buildspec with these commands per phase, e.g. _buildspec(build=["make"])."""
+    spec = {name: {"commands": commands} for name, commands in phases.items()}
+    return yaml.safe_dump({"version": 0.2, "phases": spec}, sort_keys=False)
 
 
 def _phases(build: dict) -> dict[str, dict]:
@@ -120,23 +127,12 @@ def test_build_runs_phases_with_project_and_override_variables(
 def test_failing_build_command_fails_the_build_and_still_runs_post_build(
     codebuild, localstack_state_dir
 ):
-    buildspec = textwrap.dedent(
-        """
-        version: 0.2
-        phases:
-          build:
-            commands:
-              - echo "before"
-              - exit 3
-              - echo "never printed"
-          post_build:
-            commands:
-              - echo "post succeeding=$CODEBUILD_BUILD_SUCCEEDING"
-        """
+    buildspec = _buildspec(
+        build=['echo "before"', "exit 3", 'echo "never printed"'],
+        post_build=['echo "post succeeding=$CODEBUILD_BUILD_SUCCEEDING"'],
     )
-    project = _project(codebuild, buildspec)
 
-    build = _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+    build = _build(codebuild, _project(codebuild, buildspec))
 
     assert build["buildStatus"] == "FAILED"
     phases = _phases(build)
@@ -151,27 +147,14 @@ def test_failing_build_command_fails_the_build_and_still_runs_post_build(
 
 
 def test_failing_pre_build_skips_build_and_post_build(codebuild, localstack_state_dir):
-    buildspec = textwrap.dedent(
-        """
-        version: 0.2
-        phases:
-          pre_build:
-            commands:
-              - "false"
-          build:
-            commands:
-              - echo "build ran"
-          post_build:
-            commands:
-              - echo "post ran"
-        """
+    buildspec = _buildspec(
+        pre_build=["false"], build=['echo "build ran"'], post_build=['echo "post ran"']
     )
-    project = _project(codebuild, buildspec)
 
-    build = _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+    build = _build(codebuild, _project(codebuild, buildspec))
 
-    assert build["buildStatus"] == "FAILED"
     phases = _phases(build)
+    assert build["buildStatus"] == "FAILED"
     assert phases["PRE_BUILD"]["phaseStatus"] == "FAILED"
     assert "BUILD" not in phases
     assert "POST_BUILD" not in phases
@@ -196,7 +179,7 @@ def test_s3_zip_source_with_buildspec_file(
         codebuild, source={"type": "S3", "location": f"{localstack_bucket}/bundles/dbt.zip"}
     )
 
-    build = _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+    build = _build(codebuild, project)
 
     assert build["buildStatus"] == "SUCCEEDED"
     assert "from the bundle: 42" in _log(localstack_state_dir, build)
@@ -207,16 +190,14 @@ def test_missing_source_is_a_fault(codebuild, localstack_bucket):
         codebuild, source={"type": "S3", "location": f"{localstack_bucket}/bundles/none.zip"}
     )
 
-    build = _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+    build = _build(codebuild, project)
 
     assert build["buildStatus"] == "FAULT"
     assert _phases(build)["DOWNLOAD_SOURCE"]["phaseStatus"] == "FAILED"
 
 
 def test_build_listing_and_unknown_ids(codebuild):
-    project = _project(
-        codebuild, "version: 0.2\nphases:\n  build:\n    commands:\n      - 'true'\n"
-    )
+    project = _project(codebuild, _buildspec(build=["true"]))
     build_id = codebuild.start_build(projectName=project)["build"]["id"]
     _wait_build(codebuild, build_id)
 
@@ -229,7 +210,7 @@ def test_build_listing_and_unknown_ids(codebuild):
     assert "location" not in projects[0]["source"]
 
 
-SLOW_BUILD = "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 3\n"
+SLOW_BUILD = _buildspec(build=["sleep 3"])
 
 
 def test_build_limit_refuses_a_build_while_the_project_is_at_its_limit(codebuild):
@@ -247,7 +228,7 @@ def test_build_limit_refuses_a_build_while_the_project_is_at_its_limit(codebuild
     first = _wait_build(codebuild, first["id"])
     assert first["buildStatus"] == "SUCCEEDED"
     # The slot is free again once the running build has ended.
-    again = _wait_build(codebuild, codebuild.start_build(projectName=project)["build"]["id"])
+    again = _build(codebuild, project)
     assert again["buildStatus"] == "SUCCEEDED"
     assert "QUEUED" in _phases(again)
 
@@ -271,3 +252,23 @@ def test_without_a_build_limit_builds_run_at_once(codebuild):
 
     assert first["buildStatus"] == second["buildStatus"] == "SUCCEEDED"
     assert _phases(second)["BUILD"]["startTime"] < first["endTime"]
+
+
+def test_stop_build_ends_commands_that_ignore_sigterm(codebuild, localstack_state_dir):
+    # StopBuild ends the running phase's processes: SIGTERM, then SIGKILL after a grace
+    # period for those that ignore it (a dbt run stuck in a query must not outlive its build).
+    buildspec = _buildspec(build=["trap '' TERM; echo \"ignoring $((6 * 7))\"; sleep 600"])
+    project = _project(codebuild, buildspec)
+    build_id = codebuild.start_build(projectName=project)["build"]["id"]
+    log_path = localstack_state_dir / "codebuild-runs" / project / f"{build_id.split(':')[1]}.log"
+    wait_for(
+        lambda: log_path.read_text() if log_path.exists() else "",
+        "the command to start",
+        lambda log: "ignoring 42" in log,  # printed by the command once SIGTERM is ignored
+    )
+
+    codebuild.stop_build(id=build_id)
+    build = _wait_build(codebuild, build_id)
+
+    assert build["buildStatus"] == "STOPPED"
+    assert _phases(build)["BUILD"]["phaseStatus"] == "STOPPED"

@@ -1,4 +1,4 @@
-"""DynamoDB in LocalStack through moto (flightline_localstack/dynamodb_provider.py): the
+"""DynamoDB in LocalStack through moto (flightline_localstack/services/dynamodb/): the
 conditional writes the pipeline's dbt lock and day records rely on."""
 
 from __future__ import annotations

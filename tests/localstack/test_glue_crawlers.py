@@ -23,16 +23,6 @@ AIRPORTS = (
 
 
 @pytest.fixture
-def glue(localstack_client):
-    return localstack_client("glue")
-
-
-@pytest.fixture
-def s3(localstack_client):
-    return localstack_client("s3")
-
-
-@pytest.fixture
 def database(glue):
     name = unique("test_db").replace("-", "_")
     glue.create_database(DatabaseInput={"Name": name})
@@ -117,6 +107,26 @@ def test_crawl_registers_tables_partitions_and_schema(glue, s3, database, locals
     assert airports["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith(
         "OpenCSVSerde"
     )
+
+
+def test_bucket_root_target_makes_a_table_per_folder(glue, s3, database, localstack_bucket):
+    bucket = localstack_bucket
+    s3.put_object(Bucket=bucket, Key="daily_flights/date=2024-01-01/a.csv", Body=FLIGHTS_DAY1)
+    s3.put_object(Bucket=bucket, Key="daily_flights/date=2024-01-02/b.csv", Body=FLIGHTS_DAY2)
+    s3.put_object(Bucket=bucket, Key="dim/airports.csv", Body=AIRPORTS.encode())
+    # header names trimmed and lower-cased; empty values do not decide a column's type
+    s3.put_object(Bucket=bucket, Key="scores/s.csv", Body=b"A, B ,C\r\n1, x, 2.5\r\n, y, 3\r\n")
+    crawler = _crawler(glue, database, f"s3://{bucket}/")
+
+    glue.start_crawler(Name=crawler)
+    _crawl_to_ready(glue, crawler)
+
+    tables = {t["Name"]: t for t in glue.get_tables(DatabaseName=database)["TableList"]}
+    assert sorted(tables) == ["daily_flights", "dim", "scores"]
+    assert tables["daily_flights"]["PartitionKeys"] == [{"Name": "date", "Type": "string"}]
+    assert tables["dim"]["PartitionKeys"] == []
+    assert tables["dim"]["StorageDescriptor"]["Location"] == f"s3://{bucket}/dim/"
+    assert _columns(tables["scores"]) == {"a": "bigint", "b": "string", "c": "double"}
 
 
 def test_recrawl_adds_new_partitions_only(glue, s3, database, localstack_bucket):

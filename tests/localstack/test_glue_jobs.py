@@ -70,16 +70,6 @@ WAITER = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def glue(localstack_client):
-    return localstack_client("glue")
-
-
-@pytest.fixture
-def s3(localstack_client):
-    return localstack_client("s3")
-
-
 def _job(glue, s3, bucket: str, script: str, **extra) -> str:
     name = unique("test-job")
     s3.put_object(Bucket=bucket, Key=f"scripts/{name}.py", Body=script.encode())
@@ -128,8 +118,7 @@ def test_run_executes_the_script_with_merged_arguments(
     assert out["args"]["--greeting"] == "override"  # run arguments override defaults
     assert out["args"]["--flight_date"] == "2024-01-01"
     assert out["args"]["--source_root"] == f"s3://{bucket}"  # defaults still there
-    assert out["args"]["--JOB_NAME"] == job
-    assert out["args"]["--JOB_RUN_ID"] == run_id
+    assert out["argv"][:4] == ["--JOB_NAME", job, "--JOB_RUN_ID", run_id]  # reserved first
     assert out["helper"] == "OK!"  # --extra-py-files zip is importable
     assert out["endpoint"].startswith("http://127.0.0.1:")
     assert out["runtime"] == "localstack"
@@ -156,6 +145,48 @@ def test_failing_script_fails_the_run_with_its_exception(
     log = (localstack_state_dir / "glue-runs" / job / f"{run_id}.log").read_text()
     assert "Traceback (most recent call last)" in log
     assert "about to fail" in log
+
+
+# Spark's JVM logs to stderr before and after the Python error; the run's ErrorMessage is the
+# error, as in AWS, not the last line of chatter.
+JVM_START = "print('26/11/27 13:52:01 WARN NativeCodeLoader: no native-hadoop', file=sys.stderr)"
+JVM_SHUTDOWN = (
+    "atexit.register(print, '26/11/27 13:52:03 INFO ShutdownHookManager: Shutdown hook called',"
+    " file=sys.stderr)"
+)
+
+
+@pytest.mark.parametrize(
+    ("ending", "error"),
+    [
+        (
+            "raise LookupError('NoSuchKey: daily_flights/date=2024-01-01/flights.csv')",
+            "LookupError: NoSuchKey: daily_flights/date=2024-01-01/flights.csv",
+        ),
+        (
+            "sys.exit('error: missing job argument(s): --flight_date')",
+            "error: missing job argument(s): --flight_date",
+        ),
+    ],
+    ids=["traceback", "exit-message"],
+)
+def test_error_message_is_the_error_not_the_jvm_chatter(glue, s3, localstack_bucket, ending, error):
+    script = "\n".join(["import atexit, sys", JVM_START, JVM_SHUTDOWN, ending]) + "\n"
+    job = _job(glue, s3, localstack_bucket, script)
+
+    run = wait_job_run_done(glue, job, glue.start_job_run(JobName=job)["JobRunId"])
+
+    assert run["JobRunState"] == "FAILED"
+    assert run["ErrorMessage"] == error
+
+
+def test_silent_crash_names_the_exit_code(glue, s3, localstack_bucket):
+    job = _job(glue, s3, localstack_bucket, "import os\nos._exit(137)\n")
+
+    run = wait_job_run_done(glue, job, glue.start_job_run(JobName=job)["JobRunId"])
+
+    assert run["JobRunState"] == "FAILED"
+    assert "exited with code 137" in run["ErrorMessage"]
 
 
 def test_missing_script_fails_the_run(glue, localstack_bucket):

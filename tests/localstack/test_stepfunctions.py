@@ -164,24 +164,23 @@ def test_crawler_job_and_dbt_build_succeed(pipeline, localstack_client):
     assert variables["FLIGHT_DATE"] == "2024-01-01"
 
 
-def test_failed_glue_job_fails_the_execution_with_its_error(pipeline, localstack_client):
-    sfn = localstack_client("stepfunctions")
-    result = _run(sfn, pipeline(JOB_FAIL, BUILD_OK))
+def _task_failure(sfn, arn: str) -> dict:
+    """Run the state machine, which must fail with States.TaskFailed; return the cause."""
+    result = _run(sfn, arn)
+    assert (result["status"], result.get("error")) == ("FAILED", "States.TaskFailed"), result
+    return json.loads(result["cause"])
 
-    assert result["status"] == "FAILED"
-    assert result["error"] == "States.TaskFailed"
-    cause = json.loads(result["cause"])
+
+def test_failed_glue_job_fails_the_execution_with_its_error(pipeline, localstack_client):
+    cause = _task_failure(localstack_client("stepfunctions"), pipeline(JOB_FAIL, BUILD_OK))
+
     assert cause["JobRunState"] == "FAILED"
     assert cause["ErrorMessage"] == "RuntimeError: warehouse unreachable"
 
 
 def test_failed_build_fails_the_execution_with_the_build(pipeline, localstack_client):
-    sfn = localstack_client("stepfunctions")
-    result = _run(sfn, pipeline(JOB_OK, BUILD_FAIL))
+    cause = _task_failure(localstack_client("stepfunctions"), pipeline(JOB_OK, BUILD_FAIL))
 
-    assert result["status"] == "FAILED"
-    assert result["error"] == "States.TaskFailed"
-    cause = json.loads(result["cause"])
     assert cause["Build"]["BuildStatus"] == "FAILED"
     failed = [p for p in cause["Build"]["Phases"] if p.get("PhaseStatus") == "FAILED"]
     assert [p["PhaseType"] for p in failed] == ["BUILD"]

@@ -131,7 +131,7 @@ def _code_fingerprint() -> str:
     """What the running LocalStack loaded: the install plus the plugin's sources."""
     digest = hashlib.sha256(_install_fingerprint().encode())
     for path in sorted((LOCALSTACK_DIR / "flightline_localstack").rglob("*.py")):
-        digest.update(path.name.encode())
+        digest.update(path.relative_to(LOCALSTACK_DIR).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -259,7 +259,7 @@ def runtime_env() -> dict[str, str]:
             "DISABLE_EVENTS": "1",  # no analytics
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "PERSISTENCE": "0",
-            # moto's DynamoDB (flightline_localstack/dynamodb_provider.py): the bundled one
+            # moto's DynamoDB (flightline_localstack/services/dynamodb/): the bundled one
             # needs a download that cannot happen here.
             "PROVIDER_OVERRIDE_DYNAMODB": "flightline",
             "FLIGHTLINE_REPO_ROOT": str(REPO_ROOT),

@@ -16,8 +16,9 @@ from localstack.aws.api import RequestContext, handler
 from localstack.services.moto import call_moto
 from localstack.services.plugins import Service, aws_provider
 
-from flightline_localstack import glue_crawler, glue_jobs
-from flightline_localstack.dispatch import aws_error, full_moto_dispatch_table
+from flightline_localstack.dispatch import aws_error, existing, full_moto_dispatch_table
+from flightline_localstack.services.glue import crawler_runner, job_runner
+from flightline_localstack.services.glue.models import GlueStore, glue_stores
 
 FROZEN = {"progression": "manual", "times": 10**12}
 ACTIVE_RUN_STATES = {"STARTING", "RUNNING", "STOPPING", "WAITING"}
@@ -66,6 +67,29 @@ def _backend(context: RequestContext):
     return glue_backends[context.account_id][context.region]
 
 
+def _store(context: RequestContext) -> GlueStore:
+    return glue_stores[context.account_id][context.region]
+
+
+def _crawler(context: RequestContext, name: str):
+    return existing(
+        _backend(context).crawlers,
+        name,
+        "EntityNotFoundException",
+        f"Crawler entry with name {name} does not exist",
+    )
+
+
+def _call_and_decorate(context: RequestContext, key: str, decorate) -> dict:
+    """moto's answer, with decorate(context, item) applied to each item under `key` (one
+    dict, or a list of them)."""
+    response = call_moto(context)
+    items = response.get(key) or []
+    for item in items if isinstance(items, list) else [items]:
+        decorate(context, item)
+    return response
+
+
 class GlueProvider:
     service = "glue"
 
@@ -94,20 +118,16 @@ class GlueProvider:
             job = _backend(context).jobs[request["JobName"]]
             fake_run = next(r for r in job.job_runs if r.job_run_id == response["JobRunId"])
             fake_run.status = "RUNNING"
-            glue_jobs.start(job, fake_run, context.account_id, context.region)
+            job_runner.start(job, fake_run, context.account_id, context.region)
         return response
 
     @handler("GetJobRun", expand=False)
     def get_job_run(self, context: RequestContext, request: dict) -> dict:
-        response = call_moto(context)
-        self._decorate_run(context, response["JobRun"])
-        return response
+        return _call_and_decorate(context, "JobRun", self._decorate_run)
 
     @handler("GetJobRuns", expand=False)
     def get_job_runs(self, context: RequestContext, request: dict) -> dict:
-        response = call_moto(context)
-        for run in response.get("JobRuns", []):
-            self._decorate_run(context, run)
+        response = _call_and_decorate(context, "JobRuns", self._decorate_run)
         response["JobRuns"] = sorted(
             response.get("JobRuns", []), key=lambda r: r["StartedOn"], reverse=True
         )
@@ -122,7 +142,8 @@ class GlueProvider:
             fake_run = (
                 next((r for r in job.job_runs if r.job_run_id == run_id), None) if job else None
             )
-            if fake_run is not None and glue_jobs.stop(run_id):
+            record = _store(context).job_runs.get(run_id)
+            if fake_run is not None and record is not None and job_runner.stop(record):
                 fake_run.status = "STOPPING"
                 stopped.append({"JobName": job_name, "JobRunId": run_id})
             else:
@@ -140,7 +161,7 @@ class GlueProvider:
 
     @staticmethod
     def _decorate_run(context: RequestContext, run: dict[str, Any]) -> None:
-        record = glue_jobs.RUNS.get(run["Id"])
+        record = _store(context).job_runs.get(run["Id"])
         if record is None:
             return
         job = _backend(context).jobs.get(record.job_name)
@@ -166,9 +187,9 @@ class GlueProvider:
     @handler("UpdateJob", expand=False)
     def update_job(self, context: RequestContext, request: dict) -> dict:
         name = request["JobName"]
-        job = _backend(context).jobs.get(name)
-        if job is None:
-            raise aws_error("EntityNotFoundException", f"Job {name} not found")
+        job = existing(
+            _backend(context).jobs, name, "EntityNotFoundException", f"Job {name} not found"
+        )
         update = request.get("JobUpdate") or {}
         # As in AWS, the new definition replaces the old one entirely.
         for key, attribute in JOB_ATTRIBUTES.items():
@@ -181,11 +202,7 @@ class GlueProvider:
     @handler("UpdateCrawler", expand=False)
     def update_crawler(self, context: RequestContext, request: dict) -> dict:
         name = request["Name"]
-        crawler = _backend(context).crawlers.get(name)
-        if crawler is None:
-            raise aws_error(
-                "EntityNotFoundException", f"Crawler entry with name {name} does not exist"
-            )
+        crawler = _crawler(context, name)
         if crawler.status != "READY":
             raise aws_error("CrawlerRunningException", f"Crawler with name {name} is running")
         for key, attribute in CRAWLER_ATTRIBUTES.items():
@@ -197,17 +214,21 @@ class GlueProvider:
 
     @handler("UpdateConnection", expand=False)
     def update_connection(self, context: RequestContext, request: dict) -> dict:
-        fake = _backend(context).connections.get(request["Name"])
-        if fake is None:
-            raise aws_error("EntityNotFoundException", f"Connection {request['Name']} not found")
+        name = request["Name"]
+        fake = existing(
+            _backend(context).connections,
+            name,
+            "EntityNotFoundException",
+            f"Connection {name} not found",
+        )
         connection_input = request["ConnectionInput"]
         fake.connection_input = connection_input
         fake.description = connection_input.get("Description")
         fake.connection_properties = connection_input.get("ConnectionProperties", {})
         fake.updated_time = datetime.now(UTC)
-        if connection_input.get("Name") and connection_input["Name"] != request["Name"]:
+        if connection_input.get("Name") and connection_input["Name"] != name:
             backend = _backend(context)
-            backend.connections[connection_input["Name"]] = backend.connections.pop(request["Name"])
+            backend.connections[connection_input["Name"]] = backend.connections.pop(name)
             fake.name = connection_input["Name"]
         return {}
 
@@ -222,16 +243,11 @@ class GlueProvider:
 
     @handler("GetConnection", expand=False)
     def get_connection(self, context: RequestContext, request: dict) -> dict:
-        response = call_moto(context)
-        self._decorate_connection(context, response["Connection"])
-        return response
+        return _call_and_decorate(context, "Connection", self._decorate_connection)
 
     @handler("GetConnections", expand=False)
     def get_connections(self, context: RequestContext, request: dict) -> dict:
-        response = call_moto(context)
-        for connection in response.get("ConnectionList", []):
-            self._decorate_connection(context, connection)
-        return response
+        return _call_and_decorate(context, "ConnectionList", self._decorate_connection)
 
     @staticmethod
     def _decorate_connection(context: RequestContext, data: dict[str, Any]) -> None:
@@ -250,11 +266,7 @@ class GlueProvider:
     def start_crawler(self, context: RequestContext, request: dict) -> dict:
         name = request["Name"]
         with self._lock:
-            crawler = _backend(context).crawlers.get(name)
-            if crawler is None:
-                raise aws_error(
-                    "EntityNotFoundException", f"Crawler entry with name {name} does not exist"
-                )
+            crawler = _crawler(context, name)
             if crawler.status != "READY":
                 # AWS Glue API, "StartCrawler": CrawlerRunningException while the crawler runs.
                 # Refused while STOPPING too: the crawl is not over until READY (AWS does not
@@ -263,7 +275,7 @@ class GlueProvider:
                     "CrawlerRunningException", f"Crawler with name {name} has already started"
                 )
             call_moto(context)
-            glue_crawler.start(crawler, crawler.crawls[-1], context.account_id, context.region)
+            crawler_runner.start(crawler, crawler.crawls[-1], context.account_id, context.region)
         return {}
 
     @handler("StopCrawler", expand=False)
@@ -273,34 +285,26 @@ class GlueProvider:
         if crawler is not None and crawler.status == "STOPPING":
             raise aws_error("CrawlerStoppingException", f"Crawler with name {name} is stopping")
         response = call_moto(context)  # CrawlerNotRunningException when it is not running
-        record = glue_crawler.LAST_CRAWLS.get((context.account_id, context.region, name))
-        if record is not None:
-            record.cancel_requested = True
+        crawls = _store(context).crawls.get(name)
+        if crawls:
+            crawls[-1].cancel_requested = True
         return response
 
     @handler("GetCrawler", expand=False)
     def get_crawler(self, context: RequestContext, request: dict) -> dict:
-        response = call_moto(context)
-        self._decorate_crawler(context, response["Crawler"])
-        return response
+        return _call_and_decorate(context, "Crawler", self._decorate_crawler)
 
     @handler("GetCrawlers", expand=False)
     def get_crawlers(self, context: RequestContext, request: dict) -> dict:
-        response = call_moto(context)
-        for crawler in response.get("Crawlers", []):
-            self._decorate_crawler(context, crawler)
-        return response
+        return _call_and_decorate(context, "Crawlers", self._decorate_crawler)
 
     @handler("BatchGetCrawlers", expand=False)
     def batch_get_crawlers(self, context: RequestContext, request: dict) -> dict:
-        response = call_moto(context)
-        for crawler in response.get("Crawlers", []):
-            self._decorate_crawler(context, crawler)
-        return response
+        return _call_and_decorate(context, "Crawlers", self._decorate_crawler)
 
     @staticmethod
     def _decorate_crawler(context: RequestContext, data: dict[str, Any]) -> None:
-        history = glue_crawler.HISTORY.get((context.account_id, context.region, data["Name"]), [])
+        history = _store(context).crawls.get(data["Name"], [])
         finished = [record for record in history if record.completed_on is not None]
         if not finished:
             data.pop("LastCrawl", None)

@@ -11,20 +11,18 @@ line ErrorMessage. Each run logs stdout and stderr to
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
 import shutil
-import signal
 import subprocess
 import threading
 from collections import deque
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flightline_localstack import settings
+from flightline_localstack import processes, settings
+from flightline_localstack.services.glue.models import JobRun, glue_stores
 
 LOG = logging.getLogger(__name__)
 
@@ -34,30 +32,6 @@ _PY_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Fai
 _LOG_NOISE = re.compile(r"^\d{2,4}[-/]\d{2}[-/]\d{2}[ T]\d{2}:\d{2}:\d{2}|\b(INFO|WARN|DEBUG)\b")
 
 
-@dataclass
-class RunRecord:
-    """What the emulator knows about a run beyond moto's FakeJobRun."""
-
-    job_name: str
-    run_id: str
-    account_id: str
-    region: str
-    log_path: Path
-    started_on: datetime = field(default_factory=lambda: datetime.now(UTC))
-    completed_on: datetime | None = None
-    error_message: str | None = None
-    exit_code: int | None = None
-    process: subprocess.Popen | None = None
-    stop_requested: bool = False
-    timed_out: bool = False
-
-    @property
-    def execution_seconds(self) -> int:
-        end = self.completed_on or datetime.now(UTC)
-        return int((end - self.started_on).total_seconds())
-
-
-RUNS: dict[str, RunRecord] = {}
 _lock = threading.Lock()
 
 
@@ -121,12 +95,18 @@ def argv_for(script: Path, job_name: str, run_id: str, arguments: dict[str, str]
     return argv
 
 
-def start(job, fake_run, account_id: str, region: str) -> RunRecord:
+def start(job, fake_run, account_id: str, region: str) -> JobRun:
     """Start a run of moto job `job` whose FakeJobRun is `fake_run` (status already RUNNING)."""
     log_path = run_dir(job.name) / f"{_safe(fake_run.job_run_id)}.log"
-    record = RunRecord(job.name, fake_run.job_run_id, account_id, region, log_path)
+    record = JobRun(
+        job_name=job.name,
+        run_id=fake_run.job_run_id,
+        account_id=account_id,
+        region=region,
+        log_path=log_path,
+    )
     with _lock:
-        RUNS[record.run_id] = record
+        glue_stores[account_id][region].job_runs[record.run_id] = record
     command = dict(job.command or {})
     timeout = fake_run.timeout or job.timeout or DEFAULT_TIMEOUT_MINUTES
     arguments = dict(fake_run.arguments or {})
@@ -140,7 +120,19 @@ def start(job, fake_run, account_id: str, region: str) -> RunRecord:
     return record
 
 
-def _finish(record: RunRecord, fake_run, state: str, error: str | None = None) -> None:
+def stop(record: JobRun) -> bool:
+    """BatchStopJobRun: end a running run; False when it has already ended."""
+    if not record.running:
+        return False
+    with _lock:
+        record.stop_requested = True
+        process = record.process
+    # A run still fetching its script has no process yet: it sees stop_requested and stops.
+    processes.terminate_in_background(process)
+    return True
+
+
+def _finish(record: JobRun, fake_run, state: str, error: str | None = None) -> None:
     record.completed_on = datetime.now(UTC)
     record.error_message = error
     fake_run.status = state
@@ -149,26 +141,33 @@ def _finish(record: RunRecord, fake_run, state: str, error: str | None = None) -
     LOG.info("Glue job %s run %s: %s %s", record.job_name, record.run_id, state, error or "")
 
 
+def _fetch_script(record: JobRun, command: dict, arguments: dict, workdir: Path):
+    """Download the script and its --extra-py-files / --extra-files; return (script, path)."""
+    record.log_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    s3 = settings.clients(record.account_id, record.region).s3
+    script = _download(s3, command.get("ScriptLocation") or "", workdir)
+    python_path = [str(workdir)]
+    for uri in _uris(arguments, "--extra-py-files"):
+        library = _download(s3, uri, workdir / "pylib")
+        # a zip goes on the path itself; a plain .py file through its folder
+        entry = library if library.suffix in (".zip", ".egg", ".whl") else library.parent
+        if str(entry) not in python_path:
+            python_path.append(str(entry))
+    for uri in _uris(arguments, "--extra-files"):
+        _download(s3, uri, workdir)
+    return script, python_path
+
+
+def _uris(arguments: dict, key: str) -> list[str]:
+    return [uri.strip() for uri in arguments.get(key, "").split(",") if uri.strip()]
+
+
 def _execute(record, fake_run, command: dict, arguments: dict, timeout_minutes: int) -> None:
     workdir = record.log_path.with_suffix("")
     try:
-        record.log_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(workdir, ignore_errors=True)
-        workdir.mkdir(parents=True)
-        s3 = settings.clients(record.account_id, record.region).s3
-        location = command.get("ScriptLocation") or ""
-        script = _download(s3, location, workdir)
-        python_path = [str(workdir)]
-        for uri in filter(
-            None, (u.strip() for u in arguments.get("--extra-py-files", "").split(","))
-        ):
-            library = _download(s3, uri, workdir / "pylib")
-            # a zip goes on the path itself; a plain .py file through its folder
-            entry = library if library.suffix in (".zip", ".egg", ".whl") else library.parent
-            if str(entry) not in python_path:
-                python_path.append(str(entry))
-        for uri in filter(None, (u.strip() for u in arguments.get("--extra-files", "").split(","))):
-            _download(s3, uri, workdir)
+        script, python_path = _fetch_script(record, command, arguments, workdir)
     except (FileNotFoundError, ValueError) as error:
         record.log_path.write_text(f"[flightline] job run not started: {error}\n")
         _finish(record, fake_run, "FAILED", f"Job run not started: {error}")
@@ -189,28 +188,40 @@ def _execute(record, fake_run, command: dict, arguments: dict, timeout_minutes: 
     env["FLIGHTLINE_GLUE_RUNTIME"] = "localstack"  # the script may skip GlueContext on this
     env["TMPDIR"] = str(workdir)
     argv = argv_for(script, record.job_name, record.run_id, arguments)
-    stderr_tail: deque[str] = deque(maxlen=200)
     if record.stop_requested:
         _finish(record, fake_run, "STOPPED", "Job run stopped by BatchStopJobRun")
         return
+    exit_code, stderr_tail = _run_process(record, argv, env, workdir, timeout_minutes)
+    record.exit_code = exit_code
+    if exit_code == 0:
+        _finish(record, fake_run, "SUCCEEDED")
+    elif record.stop_requested:
+        _finish(record, fake_run, "STOPPED", "Job run stopped by BatchStopJobRun")
+    elif record.timed_out:
+        _finish(record, fake_run, "TIMEOUT", f"Job run timed out after {timeout_minutes} minutes")
+    else:
+        _finish(record, fake_run, "FAILED", error_from_stderr(stderr_tail, exit_code))
+
+
+def _run_process(record: JobRun, argv, env, workdir: Path, timeout_minutes: int):
+    """Run the job's process to its end; return its exit code and last stderr lines."""
+    stderr_tail: deque[str] = deque(maxlen=200)
     with record.log_path.open("a", buffering=1) as log:
         log.write(f"[flightline] {' '.join(argv)}\n")
-        process = subprocess.Popen(
+        process = processes.start_group(
             argv,
             cwd=workdir,
             env=env,
-            stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.PIPE,
             text=True,
             errors="replace",
-            start_new_session=True,
         )
         with _lock:
             record.process = process
             stop_now = record.stop_requested
-        if stop_now:  # stopped between the check above and the spawn
-            threading.Thread(target=_kill, args=(process,), daemon=True).start()
+        if stop_now:  # stopped between the check before the spawn and the spawn
+            processes.terminate_in_background(process)
         timer = threading.Timer(timeout_minutes * 60, _on_timeout, args=(record, process))
         timer.daemon = True
         timer.start()
@@ -222,42 +233,9 @@ def _execute(record, fake_run, command: dict, arguments: dict, timeout_minutes: 
         finally:
             timer.cancel()
         log.write(f"[flightline] exit code {exit_code}\n")
-    record.exit_code = exit_code
-    if exit_code == 0:
-        _finish(record, fake_run, "SUCCEEDED")
-    elif record.stop_requested:
-        _finish(record, fake_run, "STOPPED", "Job run stopped by BatchStopJobRun")
-    elif record.timed_out:
-        _finish(record, fake_run, "TIMEOUT", f"Job run timed out after {timeout_minutes} minutes")
-    else:
-        _finish(record, fake_run, "FAILED", error_from_stderr(list(stderr_tail), exit_code))
+    return exit_code, list(stderr_tail)
 
 
-def _on_timeout(record: RunRecord, process: subprocess.Popen) -> None:
+def _on_timeout(record: JobRun, process: subprocess.Popen) -> None:
     record.timed_out = True
-    _kill(process)
-
-
-def _kill(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def stop(run_id: str) -> bool:
-    record = RUNS.get(run_id)
-    if record is None or record.completed_on is not None:
-        return False
-    with _lock:
-        record.stop_requested = True
-        process = record.process
-    # A run still fetching its script has no process yet: it sees stop_requested and stops.
-    if process is not None:
-        threading.Thread(target=_kill, args=(process,), daemon=True).start()
-    return True
+    processes.terminate([process])

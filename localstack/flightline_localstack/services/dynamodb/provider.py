@@ -3,7 +3,7 @@
 LocalStack 2026.3.0's own DynamoDB provider downloads DynamoDB Local at first use, which
 cannot be fetched here, and then answers every call with InternalError. The pipeline needs
 only a small lock table (conditional PutItem / DeleteItem, GetItem), which moto implements,
-condition expressions included. `manage.py` selects this provider with
+condition expressions included. `tools/local/localstack.py` selects this provider with
 PROVIDER_OVERRIDE_DYNAMODB=flightline.
 """
 
