@@ -1,6 +1,6 @@
 """LocalStack for Flightline: install, start, stop, status. Standard library only.
 
-`python localstack/manage.py install|start|stop|restart|status|env|logs` (Python 3.11 or 3.13).
+`python localstack/manage.py install|start|stop|restart|status|env|logs|python` (3.11+).
 
 - install: creates `.venv-localstack` (Python 3.13, which localstack-core 2026.x requires)
   with `localstack/requirements.txt` and the project's plugin package
@@ -10,6 +10,7 @@
   starts `python -m localstack.runtime.main` in host mode (no Docker, no auth token), bound
   to 127.0.0.1 only, with all of its state under `.state/localstack/`.
 - stop: stops the instance this tool started (pid file), never anything else.
+- python: prints the Python 3.13 interpreter it uses (the Makefile builds every venv with it).
 
 Environment: FLIGHTLINE_LOCALSTACK_PORT (default 4566), FLIGHTLINE_PYTHON_313 (interpreter
 for the venv; found through pyenv otherwise), FLIGHTLINE_STATE_DIR (default `.state`).
@@ -118,13 +119,13 @@ def _python_313_candidates() -> list[str]:
 
 
 def find_python_313() -> str:
-    """The interpreter for LocalStack's venv: 3.13, since 2026.x fails to import on 3.11/3.12."""
+    """The project's one Python, 3.13: AWS Glue 6.0 runs it, LocalStack 2026.x needs it."""
     tried = _python_313_candidates()
     for candidate in tried:
         if _python_version(candidate) == PYTHON_VERSION:
             return candidate
     raise LocalStackError(
-        "Python 3.13 not found (LocalStack 2026.x does not import on 3.11/3.12). Tried: "
+        "Python 3.13 not found (Glue 6.0 parity and LocalStack 2026.x need it). Tried: "
         + (", ".join(tried) or "pyenv, ~/.pyenv, python3.13 on PATH")
         + ". Install it (e.g. `pyenv install 3.13.0`) or set FLIGHTLINE_PYTHON_313 to its path."
     )
@@ -389,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "command", choices=["install", "start", "stop", "restart", "status", "env", "logs"]
+        "command",
+        choices=["install", "start", "stop", "restart", "status", "env", "logs", "python"],
     )
     parser.add_argument("--force", action="store_true", help="install: reinstall even if current")
     args = parser.parse_args(argv)
@@ -431,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(env_lines()))
         elif args.command == "logs":
             print(_tail(LOG_FILE, 200))
+        elif args.command == "python":
+            print(find_python_313())
     except LocalStackError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,8 +1,6 @@
 # LocalStack in host mode (no Docker, no auth token) with its own Python 3.13 venv
 # (.venv-localstack) and the project's plugin giving it a real Glue and CodeBuild.
-# The tool is standard-library Python: any Python 3.11+ runs it.
-
-LOCALSTACK_MANAGE := $(PYTHON_311) localstack/manage.py
+# The tool is standard-library Python: any Python 3.11+ runs it (LOCALSTACK_MANAGE, Makefile).
 
 .PHONY: localstack-install
 localstack-install: ## Create/update .venv-localstack (Python 3.13, localstack-core + plugin)
