@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flightline_glue.contract import FLIGHT_REJECT_REASONS
 from flightline_glue.failure import JobFailure
 from flightline_glue.job import JobConfig, run_job
 from flightline_glue.storage import LocalStorage
@@ -89,6 +90,59 @@ def gz(text: str) -> bytes:
 
 
 # --- silent loss -------------------------------------------------------------------------
+
+
+# One line per reject reason, with values a plain cast would choke on: under Spark 4's ANSI
+# mode (on by default; AWS Glue 6.0 runs Spark 4.1) casting '99999999999' to int or 'NaN'
+# to a decimal raises and would fail the whole day instead of quarantining one row.
+EVERY_REASON = [
+    (GOOD, None),
+    ("DL,10397,12478,-3.00,+4", None),  # whole minutes written as decimals, a plus sign
+    ("DL,10397,12478,1.,-0", None),
+    ('DL,"10397,12478,1,1', "malformed_record"),
+    ("DL,10397,12478,1", "wrong_column_count"),
+    (",10397,12478,1,1", "empty_carrier"),
+    ("D-L,10397,12478,1,1", "invalid_carrier"),
+    ("DL,,12478,1,1", "missing_origin_airport_id"),
+    ("DL,99999999999,12478,1,1", "invalid_origin_airport_id"),  # over the int range
+    ("DL,1e3,12478,1,1", "invalid_origin_airport_id"),
+    ("DL,10397,,1,1", "missing_dest_airport_id"),
+    ("DL,10397,NaN,1,1", "invalid_dest_airport_id"),
+    ("DL,10397,12478.0,1,1", "invalid_dest_airport_id"),
+    ("DL,10397,12478,Infinity,1", "invalid_dep_delay"),
+    ("DL,10397,12478,12345678901234567890,1", "invalid_dep_delay"),  # over any decimal
+    ("DL,10397,12478,1e3,1", "invalid_dep_delay"),
+    ("DL,10397,12478,\u22125,1", "invalid_dep_delay"),  # a Unicode minus sign
+    ("DL,10397,12478,--1,1", "invalid_dep_delay"),
+    ("DL,10397,12478,+,1", "invalid_dep_delay"),
+    ("DL,10397,12478,999999,1", "dep_delay_out_of_range"),
+    ("DL,10397,12478,1,NaN", "invalid_arr_delay"),
+    ("DL,10397,12478,1,0x1F", "invalid_arr_delay"),
+    ("DL,10397,12478,1,2881", "arr_delay_out_of_range"),
+]
+
+
+def test_every_reason_is_quarantined_under_the_engines_ansi_default(
+    spark, source, tmp_path, pg_database
+):
+    """The day succeeds: each malformed value is a reject with its reason and physical line,
+    and no cast raises, with ANSI mode left as Spark 4 sets it (on)."""
+    assert spark.conf.get("spark.sql.ansi.enabled") == "true"
+    lines = [line for line, _ in EVERY_REASON]
+    (day_folder(source) / "flights.csv").write_text(HEADER + "\n" + "\n".join(lines) + "\n")
+
+    summary = run(spark, source, tmp_path, pg_database, "ansi")
+
+    assert summary.status == "succeeded"
+    expected = {n: reason for n, (_, reason) in enumerate(EVERY_REASON, start=2) if reason}
+    assert {int(r["source_line"]): r["reject_reason"] for r in rejects(summary)} == expected
+    assert set(expected.values()) == set(FLIGHT_REJECT_REASONS)  # every reason, none missed
+    assert summary.rows_rejected == len(expected)
+    assert [row[1:5] for row in loaded(pg_database)] == [
+        (2, "DL", 5, 6),
+        (3, "DL", -3, 4),
+        (4, "DL", 1, 0),
+    ]
 
 
 def test_every_file_is_read_whatever_its_name_and_compression(spark, source, tmp_path, pg_database):
