@@ -7,7 +7,16 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-PYTHON_311 ?= python3.11
+# One Python for everything: 3.13, as AWS Glue 6.0 runs (and LocalStack 2026.x needs).
+# The local-service manager finds it (FLIGHTLINE_PYTHON_313, pyenv, python3.13 on PATH) and
+# says what is missing; it is standard-library Python that any python3 runs.
+BOOTSTRAP_PYTHON ?= python3
+LOCALSTACK_MANAGE := $(BOOTSTRAP_PYTHON) -m tools.local localstack
+PYTHON_313 = $$($(LOCALSTACK_MANAGE) python)
+# A venv built on another Python cannot be upgraded in place: remove it (shell, in a recipe).
+drop_venv_not_313 = if [ -x $(1)/bin/python ] && ! $(1)/bin/python -c \
+  'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
+  echo "$(1) is not on Python 3.13: recreating it"; rm -rf $(1); fi
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
@@ -23,18 +32,18 @@ help: ## List the targets
 	  | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt glue/pyproject.toml
-	@command -v $(PYTHON_311) >/dev/null || { echo "error: Python 3.11 ($(PYTHON_311)) not found: Glue 5.0 parity needs 3.11" >&2; exit 1; }
-	$(PYTHON_311) -m venv $(VENV)
+	@python=$(PYTHON_313); $(call drop_venv_not_313,$(VENV)); \
+	  echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
 .PHONY: venv
-venv: $(VENV_STAMP) ## Create .venv (Python 3.11) with the runtime, test and lint packages
+venv: $(VENV_STAMP) ## Create .venv (Python 3.13) with the runtime, test, lint and dbt packages
 
 .PHONY: check-java
 check-java:
-	@command -v java >/dev/null || { echo "error: Java not found: Spark 3.5 needs a JRE 17 (Debian/Ubuntu: apt-get install -y default-jre-headless)" >&2; exit 1; }
+	@command -v java >/dev/null || { echo "error: Java not found: Spark 4.1 needs a JRE 17 (Debian/Ubuntu: apt-get install -y default-jre-headless)" >&2; exit 1; }
 
 .PHONY: test
 test: venv check-java $(IAM_SIMULATE_STAMP) ## Run the whole test suite (starts the local services it needs)
@@ -66,6 +75,6 @@ demo-local: load-sample dbt-build ## The same without LocalStack: job on the sam
 
 .PHONY: clean
 clean: ## Stop local services and remove generated files (keeps the venvs)
-	-$(PYTHON_311) -m tools.local localstack stop
+	-$(LOCALSTACK_MANAGE) stop
 	-$(PY) -m tools.local postgres destroy
 	rm -rf var data/generated build dist .pytest_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""AWS Glue 5.0 job script. Everything it does is in flightline_glue.entry (shipped via
+"""AWS Glue 6.0 job script. Everything it does is in flightline_glue.entry (shipped via
 --extra-py-files), so this file stays the same on Glue and in the LocalStack executor."""
 
 import sys

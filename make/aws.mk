@@ -15,7 +15,7 @@ REGION ?=
 STACKS ?=
 CFN_ROLE_ARN ?=
 # The local LocalStack, as tools/local reports it (FLIGHTLINE_LOCALSTACK_PORT decides the port).
-LOCALSTACK_ENDPOINT ?= $(shell $(PYTHON_311) -m tools.local localstack url)
+LOCALSTACK_ENDPOINT ?= $(shell $(LOCALSTACK_MANAGE) url)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CFN_TEMPLATES := $(wildcard cloudformation/*.yaml)
@@ -24,8 +24,8 @@ LINT_TARGETS += lint-cfn
 
 # checkov pins an older boto3 than the runtime, so it lives in its own venv.
 $(CHECKOV_STAMP): requirements-checkov.txt
-	@command -v $(PYTHON_311) >/dev/null || { echo "error: Python 3.11 ($(PYTHON_311)) not found" >&2; exit 1; }
-	$(PYTHON_311) -m venv $(CHECKOV_VENV)
+	@python=$(PYTHON_313); $(call drop_venv_not_313,$(CHECKOV_VENV)); \
+	  "$$python" -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	@touch $@

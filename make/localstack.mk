@@ -1,8 +1,7 @@
 # LocalStack in host mode (no Docker, no auth token) with its own Python 3.13 venv
 # (.venv-localstack) and the project's plugin giving it a real Glue and CodeBuild.
-# The manager (tools/local/) is standard-library Python: any Python 3.11+ runs it.
-
-LOCALSTACK_MANAGE := $(PYTHON_311) -m tools.local localstack
+# The manager (tools/local/) is standard-library Python: any Python 3.11+ runs it
+# (LOCALSTACK_MANAGE is set in the Makefile).
 
 .PHONY: localstack-install
 localstack-install: ## Create/update .venv-localstack (Python 3.13, localstack-core + plugin)

@@ -41,7 +41,7 @@ _EMULATOR_ONLY_KEYS = {
 
 
 def job_python() -> str:
-    """The pipeline's Python (3.11 + pyspark, as Glue 5.0) that runs job scripts."""
+    """The pipeline's Python (3.13 + pyspark 4.1, as Glue 6.0) that runs job scripts."""
     return os.environ.get("FLIGHTLINE_JOB_PYTHON", str(REPO_ROOT / ".venv" / "bin" / "python"))
 
 

@@ -1,5 +1,5 @@
 """Template and deploy-tool facts behind the deploy/IAM review (issue 9) that the IAM check
-does not cover: name lengths, IAM propagation order, Glue 5.0 logging, the CI role names and
+does not cover: name lengths, IAM propagation order, Glue 5.0+ logging, the CI role names and
 how the deploy tool picks the role CloudFormation acts as."""
 
 from __future__ import annotations
@@ -82,12 +82,12 @@ def test_codebuild_and_state_machine_wait_for_their_roles_policies(
         assert "Policies" not in resources[role]["Properties"], role
 
 
-def test_glue_5_job_logs_to_its_own_encrypted_groups(templates: dict[str, dict[str, Any]]) -> None:
+def test_glue_6_job_logs_to_its_own_encrypted_groups(templates: dict[str, dict[str, Any]]) -> None:
     resources = templates["glue"]["Resources"]
     job = resources["LoadJob"]["Properties"]
-    assert job["GlueVersion"] == "5.0"
+    assert job["GlueVersion"] == "6.0"
     arguments = job["DefaultArguments"]
-    # Glue 4.0-and-earlier arguments, ignored by 5.0 ("Logging for AWS Glue jobs").
+    # Glue 4.0-and-earlier arguments, ignored since 5.0 ("Logging for AWS Glue jobs").
     assert "--enable-continuous-cloudwatch-log" not in arguments
     assert "--continuous-log-logGroup" not in arguments
     prefix = arguments["--custom-logGroup-prefix"]["Fn::Sub"]

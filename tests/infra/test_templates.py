@@ -197,7 +197,7 @@ def test_secrets_are_encrypted_with_the_project_key(templates: dict[str, dict[st
 
 def test_glue_job_matches_the_argument_contract(templates: dict[str, dict[str, Any]]) -> None:
     job = templates["glue"]["Resources"]["LoadJob"]["Properties"]
-    assert job["GlueVersion"] == "5.0"
+    assert job["GlueVersion"] == "6.0"
     assert job["WorkerType"] == {"Ref": "WorkerType"}
     assert job["NumberOfWorkers"] == {"Ref": "NumberOfWorkers"}
     assert job["ExecutionProperty"]["MaxConcurrentRuns"] == {"Ref": "MaxConcurrentRuns"}

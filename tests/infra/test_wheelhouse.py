@@ -12,8 +12,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tools.deploy import wheelhouse
+from tools.deploy import cfn_yaml, wheelhouse
 from tools.deploy.artifacts import ArtifactError, dbt_requirements
 from tools.deploy.config import REPO_ROOT, TEMPLATE_DIR
 from tools.deploy.stacks import template_parameters
@@ -33,6 +34,21 @@ def test_the_lock_pins_the_dbt_versions_of_requirements() -> None:
 def test_the_template_takes_the_wheelhouse_key() -> None:
     text = (TEMPLATE_DIR / "orchestration.yaml").read_text()
     assert "DbtWheelhouseKey" in template_parameters(text)
+
+
+def test_the_dbt_build_runs_the_python_the_lock_was_made_for() -> None:
+    """The wheels are cp313 only: a build image or runtime on another Python cannot install
+    them. standard:8.0 is the Ubuntu image with the python 3.13 runtime ("Available runtimes")."""
+    template = cfn_yaml.load(TEMPLATE_DIR / "orchestration.yaml")
+    project = template["Resources"]["DbtProject"]["Properties"]
+    spec = yaml.safe_load(project["Source"]["BuildSpec"])
+    runtime = str(spec["phases"]["install"]["runtime-versions"]["python"])
+    assert runtime == "3.13" == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert f"--python-version={runtime}" in wheelhouse.PLATFORM_ARGS
+    assert "--abi=cp313" in wheelhouse.PLATFORM_ARGS
+    header = (REPO_ROOT / wheelhouse.LOCK_NAME).read_text().splitlines()[1]
+    assert f"CPython {runtime} (CodeBuild standard:8.0)" in header
+    assert template["Parameters"]["DbtBuildImage"]["Default"] == "aws/codebuild/standard:8.0"
 
 
 def test_a_lock_behind_requirements_is_refused_before_any_download(tmp_path: Path) -> None:

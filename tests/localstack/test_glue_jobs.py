@@ -77,7 +77,7 @@ def _job(glue, s3, bucket: str, script: str, **extra) -> str:
         Name=name,
         Role="arn:aws:iam::000000000000:role/glue",
         Command={"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/scripts/{name}.py"},
-        GlueVersion="5.0",
+        GlueVersion="6.0",
         **extra,
     )
     return name

@@ -1,7 +1,9 @@
 """Command line for the local services; only parses arguments over postgres.py / localstack.py.
 
     python -m tools.local postgres start|stop|destroy|status|env|url [--as loader|dbt|crawler]
-    python -m tools.local localstack install|start|stop|restart|status|env|url|logs [--force]
+    python -m tools.local localstack install|start|stop|restart|status|env|url|logs|python [--force]
+
+`python` prints the project's one Python (3.13), which the Makefile builds every venv with.
 
 `url` is the one way to get a service's address (make files ask it rather than spell it).
 """
@@ -17,7 +19,9 @@ from tools.local import localstack, postgres
 from tools.local.process import ServiceError, tail
 
 POSTGRES_COMMANDS = ("start", "stop", "destroy", "status", "env", "url")
-LOCALSTACK_COMMANDS = ("install", "start", "stop", "restart", "status", "env", "url", "logs")
+LOCALSTACK_COMMANDS = (
+    "install", "start", "stop", "restart", "status", "env", "url", "logs", "python",
+)  # fmt: skip
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -113,6 +117,8 @@ def run_localstack(args: argparse.Namespace) -> int:
         print("\n".join(localstack.env_lines()))
     elif args.command == "url":
         print(localstack.endpoint_url())
+    elif args.command == "python":
+        print(localstack.find_python_313())
     else:
         print(tail(localstack.LOG_FILE, 200))
     return 0

@@ -1,6 +1,6 @@
 """LocalStack for Flightline: install, start, stop, status. Standard library only.
 
-`python -m tools.local localstack install|start|stop|restart|status|env|url|logs` (any Python
+`python -m tools.local localstack install|start|stop|restart|status|env|url|logs|python` (any Python
 >= 3.11: LocalStack itself runs in its own Python 3.13 venv, which `install` creates).
 
 - install: creates `.venv-localstack` (Python 3.13, which localstack-core 2026.x requires)
@@ -11,6 +11,7 @@
   starts `python -m localstack.runtime.main` in host mode (no Docker, no auth token), bound
   to 127.0.0.1 only, with all of its state under `.state/localstack/`.
 - stop: stops the instance this tool started (pid file), never anything else.
+- python: prints the Python 3.13 interpreter it uses (the Makefile builds every venv with it).
 
 Environment: FLIGHTLINE_LOCALSTACK_PORT (default 4566), FLIGHTLINE_PYTHON_313 (interpreter
 for the venv; found through pyenv otherwise), FLIGHTLINE_STATE_DIR (default `.state`).
@@ -115,13 +116,13 @@ def _python_313_candidates() -> list[str]:
 
 
 def find_python_313() -> str:
-    """The interpreter for LocalStack's venv: 3.13, since 2026.x fails to import on 3.11/3.12."""
+    """The project's one Python, 3.13: AWS Glue 6.0 runs it, LocalStack 2026.x needs it."""
     tried = _python_313_candidates()
     for candidate in tried:
         if _python_version(candidate) == PYTHON_VERSION:
             return candidate
     raise LocalStackError(
-        "Python 3.13 not found (LocalStack 2026.x does not import on 3.11/3.12). Tried: "
+        "Python 3.13 not found (Glue 6.0 parity and LocalStack 2026.x need it). Tried: "
         + (", ".join(tried) or "pyenv, ~/.pyenv, python3.13 on PATH")
         + ". Install it (e.g. `pyenv install 3.13.0`) or set FLIGHTLINE_PYTHON_313 to its path."
     )
