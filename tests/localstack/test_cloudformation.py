@@ -63,7 +63,7 @@ def _template(bucket: str, prefix: str, greeting: str) -> str:
                     "AWS::Glue::Job",
                     Name=f"{prefix}-job",
                     Role=ROLE,
-                    GlueVersion="5.0",
+                    GlueVersion="6.0",
                     WorkerType="G.1X",
                     NumberOfWorkers=2,
                     Command={
