@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import subprocess
 from pathlib import Path
 
 # tools/local/localstack.py passes the repository root; the fallback is this editable
@@ -43,6 +45,15 @@ _EMULATOR_ONLY_KEYS = {
 def job_python() -> str:
     """The pipeline's Python (3.13 + pyspark 4.1, as Glue 6.0) that runs job scripts."""
     return os.environ.get("FLIGHTLINE_JOB_PYTHON", str(REPO_ROOT / ".venv" / "bin" / "python"))
+
+
+@functools.cache
+def job_site_packages(python: str) -> str:
+    """Where the job Python's packages are (pyspark, boto3: what Glue itself provides)."""
+    query = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    return subprocess.run(
+        [python, "-c", query], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def endpoint_url() -> str:

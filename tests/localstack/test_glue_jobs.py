@@ -189,6 +189,20 @@ def test_silent_crash_names_the_exit_code(glue, s3, localstack_bucket):
     assert "exited with code 137" in run["ErrorMessage"]
 
 
+def test_the_projects_package_comes_only_from_extra_py_files(glue, s3, localstack_bucket):
+    # AWS Glue provides pyspark and boto3, never this project's package: a job that forgets
+    # its --extra-py-files zip fails there, so it must fail here too instead of importing the
+    # package installed in the local venv.
+    script = "import boto3\nimport pyspark\nimport flightline_glue\n"
+    job = _job(glue, s3, localstack_bucket, script)
+    run_id = glue.start_job_run(JobName=job)["JobRunId"]
+
+    run = wait_job_run_done(glue, job, run_id)
+
+    assert run["JobRunState"] == "FAILED"
+    assert "No module named 'flightline_glue'" in run["ErrorMessage"]
+
+
 def test_missing_script_fails_the_run(glue, localstack_bucket):
     job = unique("test-job")
     glue.create_job(

@@ -1,11 +1,12 @@
 """Glue job runs for real: the job script from S3, run by the pipeline's Python.
 
-A run is a subprocess `<job python> <script> --JOB_NAME <job> --JOB_RUN_ID <run> --k v ...`
+A run is a subprocess `<job python> -S <script> --JOB_NAME <job> --JOB_RUN_ID <run> --k v ...`
 with the job's DefaultArguments merged with the run's Arguments as Glue merges them (run
 arguments override defaults, NonOverridableArguments override both; moto does the merge),
-`--extra-py-files` zips from S3 on PYTHONPATH, and AWS_ENDPOINT_URL + dummy credentials
-pointing at this LocalStack. The exit code becomes JobRunState, the last meaningful stderr
-line ErrorMessage. Each run logs stdout and stderr to
+`--extra-py-files` zips from S3 on PYTHONPATH before the job Python's site-packages (`-S`:
+the project's package installed in that venv is not importable, as on Glue), and
+AWS_ENDPOINT_URL + dummy credentials pointing at this LocalStack. The exit code becomes
+JobRunState, the last meaningful stderr line ErrorMessage. Each run logs stdout and stderr to
 `.state/localstack/glue-runs/<job>/<run id>.log`.
 """
 
@@ -87,7 +88,10 @@ def _download(s3, uri: str, target_dir: Path) -> Path:
 
 def argv_for(script: Path, job_name: str, run_id: str, arguments: dict[str, str]) -> list[str]:
     """Glue's argv: the reserved JOB_NAME / JOB_RUN_ID, then every argument as `--key value`."""
-    argv = [settings.job_python(), str(script), "--JOB_NAME", job_name, "--JOB_RUN_ID", run_id]
+    # -S: no site-packages and no .pth files, so the project's own package, installed
+    # editable in the venv, is not importable; only its --extra-py-files zip is, as on Glue.
+    python = settings.job_python()
+    argv = [python, "-S", str(script), "--JOB_NAME", job_name, "--JOB_RUN_ID", run_id]
     for key, value in arguments.items():
         if key in ("--JOB_NAME", "--JOB_RUN_ID"):
             continue
@@ -184,7 +188,8 @@ def _execute(record, fake_run, command: dict, arguments: dict, timeout_minutes: 
         return
 
     env = settings.subprocess_env(record.account_id, record.region)
-    env["PYTHONPATH"] = os.pathsep.join(python_path)
+    # The zips first, then what Glue provides (pyspark, boto3...): -S left site-packages out.
+    env["PYTHONPATH"] = os.pathsep.join([*python_path, settings.job_site_packages(python)])
     env["FLIGHTLINE_GLUE_RUNTIME"] = "localstack"  # the script may skip GlueContext on this
     env["TMPDIR"] = str(workdir)
     argv = argv_for(script, record.job_name, record.run_id, arguments)
