@@ -60,7 +60,7 @@ def lane_day(lane: Lane) -> dict[str, Any]:
     """One day loads; then a corrected file replaces it; then a file missing a column fails."""
     out: dict[str, Any] = {}
     day, key = "2024-01-01", "daily_flights/date=2024-01-01/flights.csv"
-    lane.put("dim/airports.csv", AIRPORTS)
+    lane.seed({"dim/airports.csv": AIRPORTS})  # its own route: the backfill lane
     lane.put(key, sample_day(day))
     (out["first"],) = finish(lane, key)
     out["first_staged"], out["first_facts"] = lane.warehouse.staged(day), lane.warehouse.facts(day)
@@ -100,7 +100,7 @@ def lane_days(lane: Lane) -> dict[str, Any]:
     """Two days back to back; at the same time an invalid date folder and keys that are not
     the pipeline's."""
     out: dict[str, Any] = {}
-    lane.put("dim/airports.csv", AIRPORTS)
+    lane.seed({"dim/airports.csv": AIRPORTS})  # its own route: the backfill lane
     for day in ("2024-01-02", "2024-01-03"):
         lane.put(f"daily_flights/date={day}/flights.csv", sample_day(day))
     lane.put(INVALID_DATE_KEY, sample_day("2024-01-02"))
@@ -152,7 +152,7 @@ def lane_duplicates(lane: Lane) -> dict[str, Any]:
     is what this does)."""
     out: dict[str, Any] = {}
     day, key = "2024-02-01", "daily_flights/date=2024-02-01/flights.csv"
-    lane.put("dim/airports.csv", AIRPORTS)
+    lane.seed({"dim/airports.csv": AIRPORTS})  # its own route: the backfill lane
     lane.put(key, sample_day("2024-01-01"))
     lane.put(key, sample_day("2024-01-01"))
     sfn = lane.client("stepfunctions")
@@ -180,7 +180,7 @@ def lane_operations(lane: Lane) -> dict[str, Any]:
     crawler = lane.deployment.outputs("glue").get("DailyFlightsCrawlerName") or next(
         c for c in glue.list_crawlers()["CrawlerNames"] if lane.deployment.env in c
     )
-    lane.put("dim/airports.csv", AIRPORTS)
+    lane.seed({"dim/airports.csv": AIRPORTS})  # its own route: the backfill lane
     day, key = "2024-01-01", "daily_flights/date=2024-01-01/flights.csv"
     # Hold the crawler busy: the emulator keeps a crawler tagged so STOPPING for that long,
     # far longer than the upload needs to reach the execution's StartCrawler.
@@ -252,7 +252,7 @@ def lane_files(lane: Lane) -> dict[str, Any]:
     out: dict[str, Any] = {}
     day = "2024-04-01"
     keys = [f"daily_flights/date={day}/part-{n}.csv" for n in range(1, 5)]
-    lane.put("dim/airports.csv", AIRPORTS)
+    lane.seed({"dim/airports.csv": AIRPORTS})  # its own route: the backfill lane
     for key, source in zip(keys[:3], SAMPLE_DAYS, strict=True):
         lane.put(key, sample_day(source))
         time.sleep(1)  # a producer writing its files one by one
@@ -296,20 +296,12 @@ BACKFILL_DAYS = [f"2024-05-0{n}" for n in range(1, 7)]  # the sixth has no files
 
 def lane_backfill(lane: Lane) -> dict[str, Any]:
     """Five days that landed while the trigger was off, loaded by a backfill two at a time."""
-    s3 = lane.client("s3")
     lane.put("dim/airports.csv", AIRPORTS)
     # The airports route loads and rebuilds on its own (one job run, one dbt build).
     (airports_run,) = finish(lane, "dim/airports.csv")
-    # Files that landed before the pipeline listened: the bucket sends no events meanwhile
-    # (LocalStack 2026.3.0 still delivers S3 events to a disabled rule).
-    s3.put_bucket_notification_configuration(Bucket=lane.bucket, NotificationConfiguration={})
-    try:
-        for day, source in zip(BACKFILL_DAYS[:5], itertools.cycle(SAMPLE_DAYS), strict=False):
-            lane.put(f"daily_flights/date={day}/flights.csv", sample_day(source))
-    finally:
-        s3.put_bucket_notification_configuration(
-            Bucket=lane.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
-        )
+    # Files that landed before the pipeline listened.
+    days = zip(BACKFILL_DAYS[:5], itertools.cycle(SAMPLE_DAYS), strict=False)
+    lane.seed({f"daily_flights/date={day}/flights.csv": sample_day(src) for day, src in days})
     lines: list[str] = []
     report = backfill(
         lane.client,
@@ -352,12 +344,10 @@ def lane_burst(lane: Lane) -> dict[str, Any]:
     machine = lane.deployment.state_machine
     crashed = machine.replace(":stateMachine:", ":execution:") + ":crashed-holder"
     ddb.put_item(TableName=table, Item={"pk": {"S": "lock#dbt"}, "holder": {"S": crashed}})
-    lane.put("dim/airports.csv", AIRPORTS)
+    lane.seed({"dim/airports.csv": AIRPORTS})  # its own route: the backfill lane
     for day in BURST_DAYS:
         lane.put(burst_key(day), sample_day("2024-01-01"))
     out["runs"] = {day: finish(lane, burst_key(day))[0] for day in BURST_DAYS}
-    # The airports upload's rebuild waits for the same lock: it may break it first.
-    out["airports_run"] = finish(lane, "dim/airports.csv")[0]
     build_ids = [r["notice"].get("dbt_build_id") for r in out["runs"].values()]
     out["builds"] = lane.client("codebuild").batch_get_builds(ids=[b for b in build_ids if b])[
         "builds"
