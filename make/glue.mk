@@ -6,18 +6,25 @@ SAMPLE_DATES := $(patsubst data/sample/daily_flights/date=%,%,$(wildcard data/sa
 RUN_JOB = $(PY) -m flightline_glue.local --source-root $(SOURCE) \
 	--output-root $(OUTPUT) --warehouse-url "$$($(PY) -m tools.local postgres url --as loader)"
 
+# Run the job on the dates in $(1), quietly: Spark's own output goes to var/job.log, the run
+# summaries to $(2), and the screen gets the summary table or the failure's one-line error.
+define run_job_quietly
+@mkdir -p var
+@echo "Running the Glue job on $(1) (Spark log: var/job.log)"
+@$(RUN_JOB) $(addprefix --flight-date ,$(1)) > $(2) 2> var/job.log \
+  || { grep -v '^\(WARNING\|Using\|Setting\|To adjust\|[0-9/]* [0-9:]* WARN\)' var/job.log \
+       | tail -n 5 >&2; echo "(full log: var/job.log)" >&2; exit 1; }
+@$(PY) -m tools.demo.summaries $(2)
+endef
+
 .PHONY: run
 run: venv check-java pg-up ## Run the job for one day: make run DATE=2024-01-02 [SOURCE=data/generated]
 	@test -n "$(DATE)" || { echo "usage: make run DATE=YYYY-MM-DD [SOURCE=folder]" >&2; exit 2; }
-	$(RUN_JOB) --flight-date $(DATE)
+	$(call run_job_quietly,$(DATE),var/run-summary.json)
 
 .PHONY: load-sample
 load-sample: venv check-java pg-up ## Run the job on every sample day into the local PostgreSQL
-	@mkdir -p var
-	@echo "Running the Glue job on $(SAMPLE_DATES) (Spark log: var/job.log)"
-	@$(RUN_JOB) $(addprefix --flight-date ,$(SAMPLE_DATES)) > var/sample-run-summaries.json \
-	  2> var/job.log || { tail -n 30 var/job.log; exit 1; }
-	@$(PY) -m tools.demo.summaries var/sample-run-summaries.json
+	$(call run_job_quietly,$(SAMPLE_DATES),var/sample-run-summaries.json)
 
 ROWS_BENCH ?= 1000000
 .PHONY: bench

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from .airports_job import run_airports
 from .contract import AIRPORTS_KEY, InputContractError, parse_flight_date
 from .failure import JobFailure, describe
+from .interpreter import quiet_dummy_thread_finalizer
 from .job import JobConfig, failed_before_run, run_job
 from .storage import storage_for
 from .warehouse import WarehouseConfig, loader_for
@@ -64,6 +65,7 @@ def main(argv: list[str]) -> None:
     """Run one day. A failure ends with one line (stage, file, line, cause) as the job's
     error, its run summary written; the full trace goes to the log (stdout: Glue's output
     log), so stderr's last line is that message."""
+    quiet_dummy_thread_finalizer()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
                         stream=sys.stdout)  # fmt: skip
     try:

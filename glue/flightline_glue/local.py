@@ -15,6 +15,7 @@ import uuid
 
 from .contract import InputContractError, parse_flight_date
 from .failure import JobFailure
+from .interpreter import quiet_dummy_thread_finalizer
 from .job import JobConfig, failed_before_run, run_job
 from .spark import local_session
 from .storage import storage_for
@@ -70,6 +71,7 @@ def _log_to(path: str | None, output_root: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_dummy_thread_finalizer()
     args = _parser().parse_args(argv)
     try:
         dates = [parse_flight_date(d) for d in args.flight_dates]
