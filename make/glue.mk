@@ -29,6 +29,6 @@ load-sample: venv check-java pg-up ## Run the job on every sample day into the l
 ROWS_BENCH ?= 1000000
 .PHONY: bench
 bench: venv check-java pg-up localstack-up ## Benchmark: job vs DuckDB + COPY vs bare COPY, then end-to-end latency in LocalStack
-	$(PY) -m tools.bench.job --rows $(ROWS_BENCH) --small-rows $$(( $(ROWS_BENCH) / 4 ))
+	FLIGHTLINE_SPARK_DRIVER_JAVA_OPTIONS= $(PY) -m tools.bench.job --rows $(ROWS_BENCH) --small-rows $$(( $(ROWS_BENCH) / 4 ))
 	$(PY) -m tools.bench.e2e
 	$(PY) -m tools.bench.e2e --rows $(ROWS_BENCH)
