@@ -45,13 +45,30 @@ venv: $(VENV_STAMP) ## Create .venv (Python 3.13) with the runtime, test, lint a
 check-java:
 	@command -v java >/dev/null || { echo "error: Java not found: Spark 4.1 needs a JRE 17 (Debian/Ubuntu: apt-get install -y default-jre-headless)" >&2; exit 1; }
 
-.PHONY: test
-test: venv check-java $(IAM_SIMULATE_STAMP) ## Run the whole test suite (starts the local services it needs)
-	$(PY) -m pytest $(PYTEST_ARGS)
+# The suite in parallel workers; a module's tests stay in one worker (module-scoped fixtures:
+# one dbt database, one set of lanes). Tiers are derived from what each test touches
+# (tests/conftest.py, docs/tests.md). Services a run starts are stopped after it, unless
+# KEEP_SERVICES=1.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadscope
+RUN_TESTS = $(if $(filter 1,$(KEEP_SERVICES)),FLIGHTLINE_KEEP_SERVICES=1 )$(PY) -m tools.local \
+  around -- $(PY) -m pytest $(PYTEST_PARALLEL)
 
-.PHONY: test-fast
-test-fast: venv check-java $(IAM_SIMULATE_STAMP) ## Run the tests not marked slow
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+.PHONY: test
+test: venv check-java $(IAM_SIMULATE_STAMP) ## Run the whole suite, every tier (what CI runs; KEEP_SERVICES=1 keeps the services up)
+	$(RUN_TESTS) $(PYTEST_ARGS)
+
+.PHONY: test-quick
+test-quick: venv $(IAM_SIMULATE_STAMP) ## Tier 1: the tests that touch no local service (seconds, no Java needed)
+	$(PY) -m pytest -m quick $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+.PHONY: test-services
+test-services: venv check-java ## Tier 2: the tests against PostgreSQL, Spark and LocalStack (started on demand)
+	$(RUN_TESTS) -m services $(PYTEST_ARGS)
+
+.PHONY: test-lanes
+test-lanes: venv check-java ## Tier 3: the end-to-end lanes in LocalStack (LANES=day,files runs only those)
+	$(if $(LANES),FLIGHTLINE_LANES=$(LANES) )$(RUN_TESTS) -m lanes $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: venv lint-python $(LINT_TARGETS) ## Run every linter (ruff, sqlfluff, cfn-lint, checkov, ASL, actionlint, IAM check)

@@ -29,12 +29,3 @@ lint-actions: $(ACTIONLINT_STAMP) ## Lint the GitHub Actions workflows with acti
 .PHONY: test-ci
 test-ci: venv ## Check the workflows: called make targets exist, pins, permissions, documented vars
 	$(PY) -m pytest tests/ci $(PYTEST_ARGS)
-
-# The suite split the way the pull-request workflow runs it; together they are `make test`.
-.PHONY: test-unit
-test-unit: venv check-java $(IAM_SIMULATE_STAMP) ## Run the tests that need no local service (Python, Spark local[*])
-	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
-
-.PHONY: test-integration
-test-integration: venv check-java ## Run the tests against PostgreSQL and LocalStack (started on demand)
-	$(PY) -m pytest -m integration $(PYTEST_ARGS)

@@ -1,4 +1,16 @@
-"""Shared fixtures live in tests/fixtures/, one module per real component."""
+"""Shared fixtures live in tests/fixtures/, one module per real component.
+
+Tiers are derived here from what a test touches, never typed by hand: a test that uses
+(directly or through other fixtures) one of the fixtures below gets that component's marker,
+and its tier is the heaviest of them (docs/tests.md):
+- `quick`: no local service; runs anywhere in seconds (`make test-quick`);
+- `services`: PostgreSQL, Spark or LocalStack, started on demand (`make test-services`);
+- `lanes`: the end-to-end scenario lanes, several deployed pipelines at once (`make test-lanes`).
+"""
+
+from __future__ import annotations
+
+import pytest
 
 pytest_plugins = [
     "tests.fixtures.postgres",
@@ -7,3 +19,30 @@ pytest_plugins = [
     "tests.fixtures.localstack",
     "tests.fixtures.pipeline",
 ]
+
+# The fixture through which a test reaches each component (every other fixture of that
+# component depends on it). `job_process` stands for Spark started in a child process,
+# `package_index` for downloads from the package index.
+COMPONENT_FIXTURES = {
+    "postgres": {"pg_info"},
+    "spark": {"spark", "job_process"},
+    "localstack": {"localstack", "private_localstack"},
+    "network": {"package_index"},
+    "lanes": {"pipeline_lanes"},
+}
+SERVICES = ("postgres", "spark", "localstack", "network")
+
+
+def tier_of(components: set[str]) -> str:
+    if "lanes" in components:
+        return "lanes"
+    return "services" if components & set(SERVICES) else "quick"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        components = {name for name, fixtures in COMPONENT_FIXTURES.items() if used & fixtures}
+        for component in sorted(components):
+            item.add_marker(component)
+        item.add_marker(tier_of(components))

@@ -19,8 +19,6 @@ import pytest
 from tests.fixtures.dbt import MARTS, SAMPLE, UNJOINED_FACTS, Dbt, LoadStaging
 from tools.local import postgres as localpg
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
 DAY1, DAY2, DAY3 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)
 SNAPSHOTS = "analytics_snapshots"
 RENAMED_TO = "Renamed Field"

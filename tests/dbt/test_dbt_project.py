@@ -31,8 +31,6 @@ from tests.fixtures.dbt import (
 )
 from tools.local import postgres as localpg
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
 DAY1, DAY2, DAY3 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)
 RECONCILIATION = "test.flightline.assert_fct_flights_reconciles_with_staging"
 MODELS = (

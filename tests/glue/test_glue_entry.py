@@ -4,26 +4,21 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-pytestmark = pytest.mark.slow  # starts its own Spark
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_a_failure_before_the_run_ends_with_one_line_and_a_failed_summary(tmp_path):
+def test_a_failure_before_the_run_ends_with_one_line_and_a_failed_summary(tmp_path, job_process):
     env = {
-        **os.environ,
+        **job_process,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # nothing listens: the secret is unreachable
         "AWS_MAX_ATTEMPTS": "1",
-        "FLIGHTLINE_SPARK_MASTER": "local[1]",
     }
     done = subprocess.run(
         [sys.executable, str(REPO / "glue" / "glue_entry.py"), "--JOB_NAME", "flightline",

@@ -4,13 +4,9 @@ reason is still a quarantined row with its line, and the day still loads."""
 
 from __future__ import annotations
 
-import pytest
 from flightline_glue.contract import FLIGHT_REJECT_REASONS
 
 from tests.glue.job_runs import GOOD, HEADER, day_folder, loaded, rejects, run
-
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
 
 # One line per reject reason, with values a plain cast would choke on: under Spark 4's ANSI
 # mode (on by default; AWS Glue 6.0 runs Spark 4.1) casting '99999999999' to int or 'NaN'

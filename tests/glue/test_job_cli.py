@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from flightline_glue import local
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 HEADER = "Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay"
 

@@ -7,7 +7,6 @@ after every successful run that had used Spark.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -16,13 +15,15 @@ from pathlib import Path
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
-def test_a_successful_run_prints_its_summary_and_no_traceback(pg_database, tmp_path) -> None:
+def test_a_successful_run_prints_its_summary_and_no_traceback(
+    pg_database, tmp_path, job_process
+) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "flightline_glue.local", "--flight-date", "2024-01-01",
          "--source-root", str(SAMPLE), "--output-root", str(tmp_path / "out"),
          "--warehouse-url", pg_database.login("loader").url],
         capture_output=True, text=True, timeout=600,
-        env={**os.environ, "FLIGHTLINE_SPARK_MASTER": "local[1]"},
+        env=job_process,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     (summary,) = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]

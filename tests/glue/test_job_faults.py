@@ -23,8 +23,6 @@ from tests.glue.job_runs import (
     run,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
 
 class DropsTheConnection(LocalStorage):
     """Real files; while the warehouse reads the staged flights, the server ends the

@@ -7,9 +7,6 @@ import pytest
 
 from tests.glue.job_runs import DAY, GOOD, HEADER, day_folder, fail, gz, loaded
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
-
 BAD_FILES = {
     "non-UTF-8 header": (
         "flights.csv", b"Carrier,Origin\xe9AirportID\n",

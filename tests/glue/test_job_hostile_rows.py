@@ -5,7 +5,6 @@ reason and its physical line, and a day that yields nothing never replaces a loa
 from __future__ import annotations
 
 import psycopg
-import pytest
 
 from tests.glue.job_runs import (
     DAY,
@@ -19,8 +18,6 @@ from tests.glue.job_runs import (
     rejects,
     run,
 )
-
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 def test_every_file_is_read_whatever_its_name_and_compression(

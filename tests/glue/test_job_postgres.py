@@ -21,7 +21,6 @@ from flightline_glue.warehouse.postgres import PostgresLoader
 
 from tests.fixtures.postgres import throwaway_database
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 DIRTY_DAY = dt.date(2024, 1, 3)
 CLEAN_DAY = dt.date(2024, 1, 1)

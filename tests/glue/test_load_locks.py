@@ -17,8 +17,6 @@ from flightline_glue.storage import LocalStorage
 from flightline_glue.warehouse.base import StagedAirports, StagedDay
 from flightline_glue.warehouse.postgres import PostgresLoader
 
-pytestmark = pytest.mark.integration
-
 
 class _PausedStorage(LocalStorage):
     """Local files; opening `pause_on` waits until the test lets the load go on."""

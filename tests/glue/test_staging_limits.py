@@ -7,7 +7,6 @@ import pytest
 from flightline_glue.contract import STAGED_TEXT_BYTES, parse_airport_id
 
 
-@pytest.mark.integration
 def test_the_contracts_byte_limits_are_the_staging_ddls(pg_database):
     """The real migrations (applied to every test database, as a deploy applies them): every
     varchar column of the staging tables has its limit in the contract, and no limit in the
@@ -38,7 +37,6 @@ def test_the_one_id_parser_reads_ascii_digits_in_range(text, expected):
     assert parse_airport_id(text) == expected
 
 
-@pytest.mark.slow
 def test_spark_and_python_read_airport_ids_alike(spark):
     """Flights are checked in Spark, airports in Python: both use the contract's pattern."""
     from flightline_glue.transform import _airport_id

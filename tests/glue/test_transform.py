@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from flightline_glue.inputs import Airport, discover_flight_files
 from flightline_glue.job import configure
 from flightline_glue.storage import LocalStorage
@@ -21,7 +20,6 @@ from flightline_glue.transform import (
 )
 from pyspark.sql import functions as F
 
-pytestmark = pytest.mark.slow  # needs the JVM
 REPO = Path(__file__).resolve().parents[2]
 DAY = dt.date(2024, 3, 10)
 HEADER = "Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay"

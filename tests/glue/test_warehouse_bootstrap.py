@@ -7,14 +7,11 @@ import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-import pytest
 from flightline_glue.warehouse.bootstrap import BOOTSTRAP_TABLE, bootstrap_files
 from flightline_glue.warehouse.ddl import MIGRATIONS_TABLE, required_versions
 
 from tests.fixtures.postgres import throwaway_database
 from tools.local import postgres as localpg
-
-pytestmark = [pytest.mark.integration]
 
 # Everything the bootstrap decides, as PostgreSQL records it.
 STATE_QUERIES = {

@@ -12,8 +12,6 @@ from tools.deploy.config import TEMPLATE_DIR, load_env
 from tools.iam_check import check, needs
 from tools.iam_check.check import PrincipalReport
 
-pytestmark = pytest.mark.slow
-
 
 def _run(template_dir: Path | None = None) -> dict[str, PrincipalReport]:
     reports = check.run_check(load_env("dev"), template_dir=template_dir)

@@ -21,8 +21,6 @@ from tools.deploy.environment import deploy_env
 from tools.e2e.follow import state_outputs
 from tools.local import postgres as localpg
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 
 @pytest.fixture(scope="module")
 def deployment(localstack_client: Callable[..., Any]) -> Iterator[Deployment]:

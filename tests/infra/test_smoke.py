@@ -225,8 +225,6 @@ def failures(out: list[str]) -> list[str]:
     return [line for line in out if line.startswith("FAIL")]
 
 
-@pytest.mark.integration
-@pytest.mark.slow
 def test_smoke_passes_after_a_deploy(deployment: Deployment) -> None:
     code, out, err = run_smoke(deployment)
     assert code == 0, "\n".join(out + err)
@@ -249,8 +247,6 @@ def test_smoke_passes_after_a_deploy(deployment: Deployment) -> None:
         assert f"OK   {name}" in text, name
 
 
-@pytest.mark.integration
-@pytest.mark.slow
 def test_smoke_names_a_disabled_rule(deployment: Deployment) -> None:
     events = deployment.client("events")
     rule = deployment.outputs("orchestration")["TriggerRuleName"]
@@ -264,8 +260,6 @@ def test_smoke_names_a_disabled_rule(deployment: Deployment) -> None:
     assert f"rule {rule} (DISABLED, expected ENABLED)" in err[-1]
 
 
-@pytest.mark.integration
-@pytest.mark.slow
 def test_smoke_names_a_deleted_glue_script(deployment: Deployment) -> None:
     s3 = deployment.client("s3")
     job = deployment.client("glue").get_job(JobName=f"flightline-{deployment.env}-load")["Job"]

@@ -86,8 +86,15 @@ def _pip_install(venv: Path, house: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.slow
-def test_the_wheelhouse_installs_dbt_offline_and_refuses_a_changed_wheel(tmp_path: Path) -> None:
+@pytest.fixture
+def package_index() -> None:
+    """The test downloads wheels from the package index (once, then cached in .state):
+    using this fixture puts it in the services tier (tests/conftest.py)."""
+
+
+def test_the_wheelhouse_installs_dbt_offline_and_refuses_a_changed_wheel(
+    tmp_path: Path, package_index: None
+) -> None:
     artifact = wheelhouse.wheelhouse()  # downloads once into .state/wheelhouse/
     lock_digest = hashlib.sha256((REPO_ROOT / wheelhouse.LOCK_NAME).read_bytes()).hexdigest()[:20]
     assert artifact.key == f"artifacts/dbt-wheels/{lock_digest}/wheelhouse.zip"

@@ -9,8 +9,6 @@ from botocore.exceptions import ClientError
 
 from tests.helpers import unique, wait_for, wait_job_run_done
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 ROLE = "arn:aws:iam::000000000000:role/test"
 BUILDSPEC = 'version: 0.2\nphases:\n  build:\n    commands:\n      - echo "stage $STAGE"\n'
 

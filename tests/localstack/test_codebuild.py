@@ -9,8 +9,6 @@ import yaml
 
 from tests.helpers import unique, wait_for, zip_bytes
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 ROLE = "arn:aws:iam::000000000000:role/codebuild"
 
 

@@ -7,8 +7,6 @@ import pytest
 
 from tests.helpers import unique
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 
 @pytest.fixture
 def table(localstack_client):

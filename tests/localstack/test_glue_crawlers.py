@@ -10,8 +10,6 @@ from botocore.exceptions import ClientError
 
 from tests.helpers import WAIT_SECONDS, unique
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 HEADER = "Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay\n"
 FLIGHTS_DAY1 = HEADER + "DL,11433,13303,-3,1\nAA,10397,12478,,\n"  # a cancelled flight
 FLIGHTS_DAY2 = HEADER + "UA,12478,10397,75,60.5\n"

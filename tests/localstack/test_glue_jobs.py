@@ -16,8 +16,6 @@ from tests.helpers import (
     zip_bytes,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 # A job script as Glue runs it: `--key value` pairs on argv, AWS settings in the environment.
 WRITER = textwrap.dedent(
     """

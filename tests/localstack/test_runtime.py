@@ -14,8 +14,6 @@ import pytest
 from tools.deploy.config import REPO_ROOT
 from tools.local import localstack as manager
 
-pytestmark = pytest.mark.integration
-
 
 def test_health_reports_the_pinned_version(localstack: str) -> None:
     url = f"{localstack}/_localstack/health"

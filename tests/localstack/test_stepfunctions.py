@@ -9,8 +9,6 @@ import pytest
 
 from tests.helpers import unique, wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 ROLE = "arn:aws:iam::000000000000:role/states"
 JOB_OK = textwrap.dedent(
     """

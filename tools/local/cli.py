@@ -2,6 +2,7 @@
 
     python -m tools.local postgres start|stop|destroy|status|env|url [--as loader|dbt|crawler]
     python -m tools.local localstack install|start|stop|restart|status|env|url|logs|python [--force]
+    python -m tools.local around -- COMMAND...   (stops the services COMMAND started)
 
 `python` prints the project's one Python (3.13), which the Makefile builds every venv with.
 
@@ -16,6 +17,7 @@ import sys
 import time
 
 from tools.local import localstack, postgres
+from tools.local.around import run_around
 from tools.local.process import ServiceError, tail
 
 POSTGRES_COMMANDS = ("start", "stop", "destroy", "status", "env", "url")
@@ -42,11 +44,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ls = services.add_parser("localstack", help="LocalStack with the project's plugin")
     ls.add_argument("command", choices=LOCALSTACK_COMMANDS)
     ls.add_argument("--force", action="store_true", help="install: reinstall even if current")
+    around = services.add_parser(
+        "around", help="run a command, then stop the local services it started"
+    )
+    around.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARG ...]")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.service == "around":
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        if not command:
+            print("usage: python -m tools.local around -- COMMAND [ARG ...]", file=sys.stderr)
+            return 2
+        return run_around(command)
     run = run_postgres if args.service == "postgres" else run_localstack
     try:
         return run(args)

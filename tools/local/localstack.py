@@ -32,7 +32,16 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tools.local.process import HOST, REPO_ROOT, ServiceError, env_port, port_open, state_root, tail
+from tools.local.process import (
+    HOST,
+    REPO_ROOT,
+    ServiceError,
+    env_port,
+    port_open,
+    service_lock,
+    state_root,
+    tail,
+)
 
 LOCALSTACK_DIR = REPO_ROOT / "localstack"
 REQUIREMENTS = LOCALSTACK_DIR / "requirements.txt"
@@ -272,6 +281,13 @@ def runtime_env() -> dict[str, str]:
 
 def start() -> str:
     """Ensure a healthy LocalStack on the port (reused if running); return its endpoint URL."""
+    if health() is not None:
+        return endpoint_url()
+    with service_lock(f"localstack-{port()}"):
+        return _start()
+
+
+def _start() -> str:
     if health() is not None:
         return endpoint_url()
     pid = _read_pid()

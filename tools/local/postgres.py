@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from tools.local.process import HOST, ServiceError, env_port, port_open, state_root
+from tools.local.process import (
+    HOST,
+    ServiceError,
+    env_port,
+    port_open,
+    service_lock,
+    state_root,
+)
 
 PG_DIR = state_root() / "postgres"
 DATA_DIR = PG_DIR / "data"
@@ -188,6 +195,11 @@ def conninfo() -> ConnInfo:
 
 def start() -> ConnInfo:
     """Create (first time) and start the cluster; return how to reach it."""
+    with service_lock(f"postgres-{PORT}"):
+        return _start()
+
+
+def _start() -> ConnInfo:
     if not (DATA_DIR / "PG_VERSION").exists():
         if DATA_DIR.exists():
             shutil.rmtree(DATA_DIR)
