@@ -27,15 +27,8 @@ def keep_s3_objects_in_state_dir() -> None:
 def stop_running_jobs_and_builds() -> None:
     """Job runs and builds run in their own process groups: end them with LocalStack, so a
     stop or restart leaves no orphaned Spark or bash processes behind."""
-    from flightline_localstack import processes
-    from flightline_localstack.services.codebuild.models import codebuild_stores
-    from flightline_localstack.services.glue.models import glue_stores
+    from flightline_localstack.processes import stop_runs
+    from flightline_localstack.services.codebuild.models import running_builds
+    from flightline_localstack.services.glue.models import running_job_runs
 
-    running = []
-    for _, _, store in glue_stores.iter_stores():
-        running += [run for run in store.job_runs.values() if run.running]
-    for _, _, store in codebuild_stores.iter_stores():
-        running += [build for build in store.builds.values() if build.running]
-    for run_or_build in running:
-        run_or_build.stop_requested = True
-    processes.terminate([run_or_build.process for run_or_build in running])
+    stop_runs([*running_job_runs(), *running_builds()])

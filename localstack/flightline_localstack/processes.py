@@ -68,3 +68,10 @@ def terminate_in_background(process: subprocess.Popen | None) -> None:
         threading.Thread(
             target=terminate, args=([process],), name=f"terminate-{process.pid}", daemon=True
         ).start()
+
+
+def stop_runs(runs: list[ProcessRun]) -> None:
+    """End job runs or builds: marked as stopped on request, their process groups ended."""
+    for run in runs:
+        run.stop_requested = True
+    terminate([run.process for run in runs])

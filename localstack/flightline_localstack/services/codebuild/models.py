@@ -119,3 +119,11 @@ class CodeBuildStore(BaseStore):
 BUILDS_LOCK = threading.RLock()
 
 codebuild_stores = AccountRegionBundle("codebuild", CodeBuildStore)
+
+
+def running_builds() -> list[Build]:
+    """Every build still running, in every account and region."""
+    return [
+        build for _, _, store in codebuild_stores.iter_stores() for build in store.builds.values()
+        if build.running
+    ]  # fmt: skip

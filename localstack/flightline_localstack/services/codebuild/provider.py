@@ -15,12 +15,18 @@ from datetime import UTC, datetime
 
 from localstack.aws.api import RequestContext, handler
 from localstack.services.moto import call_moto, call_moto_with_request
-from localstack.services.plugins import Service, aws_provider
+from localstack.services.plugins import Service, ServiceLifecycleHook, aws_provider
+from localstack.state import StateVisitor
 
 from flightline_localstack.dispatch import aws_error, existing, full_moto_dispatch_table
+from flightline_localstack.processes import stop_runs
 from flightline_localstack.services.codebuild import builds, buildspec_runner
 from flightline_localstack.services.codebuild.builds import PLACEHOLDER_LOCATION
-from flightline_localstack.services.codebuild.models import CodeBuildStore, codebuild_stores
+from flightline_localstack.services.codebuild.models import (
+    CodeBuildStore,
+    codebuild_stores,
+    running_builds,
+)
 
 
 def _backend(context: RequestContext):
@@ -42,8 +48,22 @@ def _project(context: RequestContext, name: str, shown_as: str | None = None):
     )
 
 
-class CodeBuildProvider:
+class CodeBuildProvider(ServiceLifecycleHook):
     service = "codebuild"
+
+    # --- state: LocalStack's reset and shutdown reach moto's projects and our builds ---------
+
+    def accept_state_visitor(self, visitor: StateVisitor) -> None:
+        from moto.codebuild.models import codebuild_backends
+
+        visitor.visit(codebuild_backends)
+        visitor.visit(codebuild_stores)
+
+    def on_before_state_reset(self) -> None:
+        stop_runs(running_builds())  # a reset build must not write back into the new state
+
+    def on_before_stop(self) -> None:
+        stop_runs(running_builds())
 
     @handler("CreateProject", expand=False)
     def create_project(self, context: RequestContext, request: dict) -> dict:

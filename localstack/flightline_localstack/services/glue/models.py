@@ -67,3 +67,20 @@ class GlueStore(BaseStore):
 
 
 glue_stores = AccountRegionBundle("glue", GlueStore)
+
+
+def running_job_runs() -> list[JobRun]:
+    """Every job run still running, in every account and region."""
+    return [
+        run for _, _, store in glue_stores.iter_stores() for run in store.job_runs.values()
+        if run.running
+    ]  # fmt: skip
+
+
+def cancel_running_crawls() -> None:
+    """Ask every running crawl to stop (crawls run on threads; they check this flag)."""
+    for _, _, store in glue_stores.iter_stores():
+        for crawls in store.crawls.values():
+            for crawl in crawls:
+                if crawl.status == "RUNNING":
+                    crawl.cancel_requested = True

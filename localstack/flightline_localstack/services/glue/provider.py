@@ -14,11 +14,18 @@ from typing import Any
 
 from localstack.aws.api import RequestContext, handler
 from localstack.services.moto import call_moto
-from localstack.services.plugins import Service, aws_provider
+from localstack.services.plugins import Service, ServiceLifecycleHook, aws_provider
+from localstack.state import StateVisitor
 
 from flightline_localstack.dispatch import aws_error, existing, full_moto_dispatch_table
+from flightline_localstack.processes import stop_runs
 from flightline_localstack.services.glue import crawler_runner, job_runner
-from flightline_localstack.services.glue.models import GlueStore, glue_stores
+from flightline_localstack.services.glue.models import (
+    GlueStore,
+    cancel_running_crawls,
+    glue_stores,
+    running_job_runs,
+)
 
 FROZEN = {"progression": "manual", "times": 10**12}
 ACTIVE_RUN_STATES = {"STARTING", "RUNNING", "STOPPING", "WAITING"}
@@ -90,11 +97,28 @@ def _call_and_decorate(context: RequestContext, key: str, decorate) -> dict:
     return response
 
 
-class GlueProvider:
+class GlueProvider(ServiceLifecycleHook):
     service = "glue"
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+
+    # --- state: LocalStack's reset and shutdown reach moto's catalog and our runs ------------
+
+    def accept_state_visitor(self, visitor: StateVisitor) -> None:
+        from moto.glue.models import glue_backends
+
+        visitor.visit(glue_backends)
+        visitor.visit(glue_stores)
+
+    def on_before_state_reset(self) -> None:
+        # Nothing that ran before a reset may write back into the state after it.
+        stop_runs(running_job_runs())
+        cancel_running_crawls()
+
+    def on_before_stop(self) -> None:
+        stop_runs(running_job_runs())
+        cancel_running_crawls()
 
     # --- job runs ---------------------------------------------------------------------------
 
