@@ -29,3 +29,7 @@ lint-actions: $(ACTIONLINT_STAMP) ## Lint the GitHub Actions workflows with acti
 .PHONY: test-ci
 test-ci: venv ## Check the workflows: called make targets exist, pins, permissions, documented vars
 	$(PY) -m pytest tests/ci $(PYTEST_ARGS)
+
+.PHONY: test-tiers
+test-tiers: ## Print the test tiers a change needs (BASE=origin/main): what the pull-request workflow runs
+	@$(BOOTSTRAP_PYTHON) -m tools.ci tiers --base $(or $(BASE),origin/main)

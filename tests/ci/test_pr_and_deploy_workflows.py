@@ -1,5 +1,6 @@
-"""The two workflows' jobs: pull requests (lint, unit, dbt, LocalStack end to end) and
-deployment (dev, then prod; docs to Pages). Static checks of .github/workflows/ as YAML.
+"""The workflows' jobs: pull requests (lint and the test tiers, the lanes when the change
+needs them), deployment (the full suite, then dev, then prod; docs to Pages) and the nightly
+full suite. Static checks of .github/workflows/ as YAML.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from tests.ci.workflows import (
     ACTION_DIR,
     DEPLOY_WORKFLOW,
+    NIGHTLY_WORKFLOW,
     PR_WORKFLOW,
     load,
     make_invocations,
@@ -42,28 +44,46 @@ def test_pr_workflow_cancels_superseded_runs_per_ref() -> None:
     assert concurrency["cancel-in-progress"] is True
 
 
-def test_pr_workflow_has_lint_unit_dbt_and_localstack_jobs() -> None:
-    jobs = load(PR_WORKFLOW)["jobs"]
-    called = {
+def called_targets(workflow) -> dict[str, list[str]]:
+    return {
         name: [
             target
             for step in job["steps"]
             for targets, _ in make_invocations(step.get("run", ""))
             for target in targets
         ]
-        for name, job in jobs.items()
+        for name, job in load(workflow)["jobs"].items()
     }
+
+
+def test_pr_workflow_runs_lint_and_every_tier_as_parallel_jobs() -> None:
+    called = called_targets(PR_WORKFLOW)
     assert "lint" in called["lint"]
-    assert "test-unit" in called["unit"]
+    assert called["quick"] == ["test-quick"]
+    assert called["services"] == ["test-services"]
+    assert called["lanes"] == ["test-lanes"]
     # dbt reads the staging tables: the sample is loaded first.
     assert called["dbt"].index("load-sample") < called["dbt"].index("dbt-build")
     assert "docs" in called["dbt"]
-    assert called["e2e"] == ["localstack-up", "test-integration", "localstack-down"]
+    jobs = load(PR_WORKFLOW)["jobs"]
+    # Only the lanes wait, and only for the selection: the rest start at once.
+    assert {name for name, job in jobs.items() if "needs" in job} == {"lanes"}
+
+
+def test_the_lanes_run_when_the_selection_says_so() -> None:
+    jobs = load(PR_WORKFLOW)["jobs"]
+    assert jobs["lanes"]["needs"] == "changes"
+    assert jobs["lanes"]["if"] == "needs.changes.outputs.lanes == 'true'"
+    (tiers,) = [s for s in jobs["changes"]["steps"] if s.get("id") == "tiers"]
+    assert [t for t, _ in make_invocations(tiers["run"])] == [["test-tiers"]]
+    assert jobs["changes"]["outputs"]["lanes"] == "${{ steps.tiers.outputs.lanes }}"
+    (checkout,) = [s for s in jobs["changes"]["steps"] if "checkout@" in s.get("uses", "")]
+    assert checkout["with"]["fetch-depth"] == 0  # the diff needs the base branch's history
 
 
 def test_pr_jobs_upload_logs_on_failure() -> None:
     jobs = load(PR_WORKFLOW)["jobs"]
-    for name in ("unit", "dbt", "e2e"):
+    for name in ("quick", "services", "dbt", "lanes"):
         uploads = [
             s for s in jobs[name]["steps"] if s.get("uses") == "./.github/actions/upload-logs"
         ]
@@ -84,10 +104,15 @@ def test_log_upload_includes_hidden_state_dir() -> None:
     assert step["with"]["include-hidden-files"] is True
 
 
-def test_localstack_is_stopped_even_when_tests_fail() -> None:
-    steps = load(PR_WORKFLOW)["jobs"]["e2e"]["steps"]
-    (down,) = [s for s in steps if "localstack-down" in s.get("run", "")]
-    assert down.get("if") == "always()"
+def test_the_full_suite_runs_before_any_deploy_and_nightly() -> None:
+    for workflow in (DEPLOY_WORKFLOW, NIGHTLY_WORKFLOW):
+        full = load(workflow)["jobs"]["full-suite"]
+        assert any(s.get("run") == "bash .ci/run" for s in full["steps"]), workflow
+        assert not permissions_grant(full.get("permissions"), "id-token")
+    assert load(DEPLOY_WORKFLOW)["jobs"]["deploy-dev"]["needs"] == "full-suite"
+    triggers = workflow_triggers(load(NIGHTLY_WORKFLOW))
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert triggers["schedule"][0]["cron"]
 
 
 # --- deployment -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ WORKFLOW_DIR = REPO_ROOT / ".github" / "workflows"
 ACTION_DIR = REPO_ROOT / ".github" / "actions"
 PR_WORKFLOW = WORKFLOW_DIR / "pr.yml"
 DEPLOY_WORKFLOW = WORKFLOW_DIR / "deploy.yml"
+NIGHTLY_WORKFLOW = WORKFLOW_DIR / "nightly.yml"
 README = REPO_ROOT / "README.md"
 README_SECTION = "CI/CD configuration"
 

@@ -1,0 +1,1 @@
+"""CI helpers: which test tiers a change needs (selection.py)."""
