@@ -45,7 +45,6 @@ async function main(files) {
     );
     return 2;
   }
-  const lint = await createLinter();
   let findings = 0;
   let dropped = 0;
   for (const file of files) {
@@ -56,6 +55,9 @@ async function main(files) {
       process.stderr.write(`error: cannot read ${file}: ${error.message}\n`);
       return 2;
     }
+    // One linter instance per file: the WebAssembly build runs out of its fixed memory
+    // ("RuntimeError: unreachable") when one instance lints three workflows in a row.
+    const lint = await createLinter();
     for (const result of lint(text, file)) {
       if (isOutdated(result)) {
         dropped += 1;
