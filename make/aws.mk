@@ -1,5 +1,6 @@
 # AWS infrastructure: CloudFormation stacks (cloudformation/), the state machine
-# (stepfunctions/) and the deploy tool (tools/deploy/).
+# (stepfunctions/, drawn into docs/state-machines/ by `make diagrams`) and the deploy tool
+# (tools/deploy/).
 #   make deploy ENV=dev                          deploy to the account of the current credentials
 #   make deploy ENV=local ENDPOINT=http://...    deploy to an emulator
 #   make deploy ENV=dev STACKS=ci-deploy-role    once per account/env, by an administrator
@@ -60,3 +61,7 @@ e2e-aws: venv ## Upload a sample day to a deployed env and follow it: make e2e-a
 .PHONY: deploy-local
 deploy-local: localstack-up ## Start LocalStack and deploy ENV=local to it
 	$(PY) -m tools.deploy --env local --endpoint-url $(LOCALSTACK_ENDPOINT)
+
+.PHONY: diagrams
+diagrams: venv ## Redraw the state machine pictures in docs/state-machines/ from stepfunctions/*.asl.json
+	$(PY) -m tools.deploy.asl_diagram

@@ -12,7 +12,7 @@ AIRPORT_COLUMNS = ("airport_id", "city", "state", "name")
 FLIGHTS_PREFIX = "daily_flights/"
 AIRPORTS_KEY = "dim/airports.csv"
 
-# The input reader policy (README, "Input contract"). Every file of a day's folder is read,
+# The input reader policy (docs/job.md, "Input contract"). Every file of a day's folder is read,
 # whatever its name looks like to Hadoop (`_x.csv`, `.x.csv`, `[1].csv`): nothing is skipped.
 # Names end in .csv or .csv.gz, in any case; compression is told by the content (the gzip
 # magic bytes), never by the name. Other files (`flights.txt`, Spark's `_SUCCESS`) are not

@@ -14,12 +14,12 @@ import pytest
 from tests.ci.workflows import (
     ALL_FILES,
     BUILT_IN_SECRETS,
+    CI_DOC,
+    CI_DOC_SECTION,
     CONFIG_REFERENCE,
     DEPLOY_WORKFLOW,
     PINNED_USES,
     PR_WORKFLOW,
-    README,
-    README_SECTION,
     REPO_ROOT,
     WORKFLOWS,
     all_make_calls,
@@ -27,8 +27,8 @@ from tests.ci.workflows import (
     load,
     make_invocations,
     make_targets_in_database,
+    markdown_section,
     project_make_targets,
-    readme_section,
     steps,
 )
 
@@ -58,12 +58,12 @@ def test_project_make_database_has_the_root_targets() -> None:
     assert "no-such-target" not in project_make_targets()
 
 
-def test_readme_section_stops_at_the_next_heading_of_its_level() -> None:
+def test_markdown_section_stops_at_the_next_heading_of_its_level() -> None:
     text = "# A\n## CI/CD configuration\nx `VAR`\n### sub\n```bash\n# not a heading\n```\n"
     text += "y\n## Next\nz `OTHER`\n"
-    section = readme_section(text, "CI/CD configuration")
+    section = markdown_section(text, "CI/CD configuration")
     assert section == "x `VAR`\n### sub\n```bash\n# not a heading\n```\ny\n"
-    assert readme_section(text, "Missing") is None
+    assert markdown_section(text, "Missing") is None
 
 
 # --- the workflows ----------------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_each_action_has_one_pin_across_files() -> None:
     assert not drift, f"the same action pinned to different commits: {drift}"
 
 
-def test_every_secret_and_variable_is_documented_in_the_readme() -> None:
+def test_every_secret_and_variable_is_documented_on_the_ci_page() -> None:
     names = sorted(
         {
             name
@@ -150,10 +150,10 @@ def test_every_secret_and_variable_is_documented_in_the_readme() -> None:
     )
     assert "AWS_DEPLOY_ROLE_ARN" in names
     assert "AWS_REGION" in names
-    assert README.exists(), "README.md is missing"
-    section = readme_section(README.read_text(), README_SECTION)
-    assert section is not None, f'README.md has no "{README_SECTION}" section'
+    assert CI_DOC.exists(), f"{CI_DOC.name} is missing"
+    section = markdown_section(CI_DOC.read_text(), CI_DOC_SECTION)
+    assert section is not None, f'{CI_DOC.name} has no "{CI_DOC_SECTION}" section'
     undocumented = [name for name in names if f"`{name}`" not in section]
     assert not undocumented, (
-        f'README.md "{README_SECTION}" does not name these secrets/variables: {undocumented}'
+        f'{CI_DOC.name} "{CI_DOC_SECTION}" does not name these secrets/variables: {undocumented}'
     )

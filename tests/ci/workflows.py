@@ -1,5 +1,5 @@
 """The GitHub Actions workflows as data, for the tests in tests/ci/: the files, their YAML,
-the make targets and shell commands their steps run, the README's configuration section.
+the make targets and shell commands their steps run, the CI/CD page (docs/ci-cd.md).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ ACTION_DIR = REPO_ROOT / ".github" / "actions"
 PR_WORKFLOW = WORKFLOW_DIR / "pr.yml"
 DEPLOY_WORKFLOW = WORKFLOW_DIR / "deploy.yml"
 NIGHTLY_WORKFLOW = WORKFLOW_DIR / "nightly.yml"
-README = REPO_ROOT / "README.md"
-README_SECTION = "CI/CD configuration"
+CI_DOC = REPO_ROOT / "docs" / "ci-cd.md"
+CI_DOC_SECTION = "CI/CD configuration"
 
 WORKFLOWS = sorted([*WORKFLOW_DIR.glob("*.yml"), *WORKFLOW_DIR.glob("*.yaml")])
 ACTIONS = sorted([*ACTION_DIR.glob("*/action.yml"), *ACTION_DIR.glob("*/action.yaml")])
@@ -149,7 +149,7 @@ def all_make_calls() -> list[tuple[str, list[str], dict[str, str]]]:
     return calls
 
 
-def readme_section(text: str, title: str) -> str | None:
+def markdown_section(text: str, title: str) -> str | None:
     """The body of a Markdown section: up to the next heading of its level or higher.
 
     Lines inside fenced code blocks are not headings (a shell comment starts with `#`).

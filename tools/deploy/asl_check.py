@@ -17,6 +17,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +29,58 @@ KNOWN_TYPES = {"Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", 
 WAIT_FIELDS = ("Seconds", "SecondsPath", "Timestamp", "TimestampPath")
 
 
-def _choice_targets(rule: dict[str, Any]) -> Iterator[str]:
-    if "Next" in rule:
-        yield rule["Next"]
+@dataclass(frozen=True)
+class Edge:
+    """One way out of a state: `kind` is "next", "choice", "default" or "catch"; `source` is
+    the Choice rule or Catcher it comes from (None for Next and Default)."""
+
+    target: str
+    kind: str
+    source: dict[str, Any] | None = None
+
+
+def edges(state: dict[str, Any]) -> list[Edge]:
+    """Every way out of a state, in the order the definition lists them."""
+    found: list[Edge] = []
+    if "Next" in state:
+        found.append(Edge(state["Next"], "next"))
+    if state.get("Type") == "Choice":
+        for rule in state.get("Choices", []):
+            if "Next" in rule:
+                found.append(Edge(rule["Next"], "choice", rule))
+        if "Default" in state:
+            found.append(Edge(state["Default"], "default"))
+    for catcher in state.get("Catch", []):
+        if "Next" in catcher:
+            found.append(Edge(catcher["Next"], "catch", catcher))
+    return found
 
 
 def transitions(state: dict[str, Any]) -> list[str]:
     """Every state name this state can move to."""
-    targets: list[str] = []
-    if "Next" in state:
-        targets.append(state["Next"])
-    if state.get("Type") == "Choice":
-        for rule in state.get("Choices", []):
-            targets.extend(_choice_targets(rule))
-        if "Default" in state:
-            targets.append(state["Default"])
-    for catcher in state.get("Catch", []):
-        if "Next" in catcher:
-            targets.append(catcher["Next"])
-    return targets
+    return [edge.target for edge in edges(state)]
+
+
+def nested_machines(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The state machines inside a Map (ItemProcessor, or the older Iterator) or a Parallel
+    (Branches): each has its own StartAt and States."""
+    if state.get("Type") == "Map":
+        inner = state.get("ItemProcessor") or state.get("Iterator")
+        return [inner] if inner else []
+    if state.get("Type") == "Parallel":
+        return list(state.get("Branches", []))
+    return []
+
+
+def load(path: Path) -> dict[str, Any]:
+    """The definition in an ASL file; ValueError naming the file when it is not one."""
+    try:
+        definition = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not JSON: {error}") from error
+    if not isinstance(definition, dict):
+        raise ValueError(f"{path}: not a state machine definition (a JSON object)")
+    return definition
 
 
 def _check_error_lists(name: str, field: str, entries: list[dict[str, Any]]) -> list[str]:
@@ -141,13 +175,11 @@ def placeholders(text: str) -> set[str]:
 
 
 def check_file(path: Path, template: Path | None = None) -> list[str]:
-    text = path.read_text(encoding="utf-8")
     try:
-        definition = json.loads(text)
-    except json.JSONDecodeError as error:
-        return [f"{path}: not JSON: {error}"]
-    if not isinstance(definition, dict):
-        return [f"{path}: not a state machine definition (a JSON object)"]
+        definition = load(path)
+    except ValueError as error:
+        return [str(error)]
+    text = path.read_text(encoding="utf-8")
     problems = check_definition(definition)
     if template is not None:
         resources = cfn_yaml.load(template).get("Resources", {})

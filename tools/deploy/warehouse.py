@@ -2,9 +2,9 @@
 
 On Redshift Serverless they run through the Data API as the namespace's admin (its managed
 admin secret, found with GetNamespace), so the job's and dbt's `IAMR:` users and the
-crawlers' login exist with their grants before the first load (README, "Warehouse
-bootstrap"). With WarehouseEngine=postgres (LocalStack) the local PostgreSQL was set up by
-tools/local/postgres (`make pg-up`), which runs the same files; there is nothing to do here.
+crawlers' login exist with their grants before the first load (docs/warehouse.md). With
+WarehouseEngine=postgres (LocalStack) the local PostgreSQL was set up by tools/local/postgres
+(`make pg-up`), which runs the same files; there is nothing to do here.
 """
 
 from __future__ import annotations

@@ -17,11 +17,11 @@ from .sql import SqlSession, WarehouseLoadError, literal
 # Read through importlib.resources: on Glue the package is a zip (--extra-py-files).
 DDL_DIR = resources.files(__package__) / "ddl"
 MIGRATIONS_TABLE = "staging.schema_migrations"
-# What to run when the warehouse is behind (README, "Warehouse bootstrap").
+# What to run when the warehouse is behind (docs/warehouse.md).
 SETUP_HINT = (
     "apply the warehouse bootstrap and staging migrations: locally `make pg-up` "
     "(tools/local/postgres.py); on AWS `make deploy ENV=<env> STACKS=warehouse` "
-    '(README, "Warehouse bootstrap")'
+    '(docs/warehouse.md, "Warehouse bootstrap")'
 )
 
 # Redshift physical design; PostgreSQL has no such clauses (its own indexes live in

@@ -1,0 +1,1 @@
+"""The docs: generated pictures, links, the repository map and the import rules."""
