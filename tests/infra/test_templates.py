@@ -303,7 +303,7 @@ def test_only_the_local_environment_swaps_the_warehouse() -> None:
     assert set(engines.values()) == {"redshift"}
 
 
-def test_dbt_buildspec_builds_the_loaded_date_or_the_whole_project_for_airports(
+def test_dbt_buildspec_builds_what_the_day_changed_or_the_whole_project(
     templates: dict[str, dict[str, Any]],
 ) -> None:
     project = templates["orchestration"]["Resources"]["DbtProject"]["Properties"]
@@ -318,8 +318,12 @@ def test_dbt_buildspec_builds_the_loaded_date_or_the_whole_project_for_airports(
     assert "requirements-dbt.lock" in script
     build = spec["phases"]["build"]["commands"]
     # The build phase's shell, run with `dbt` standing for the real one (it echoes its
-    # arguments): what dbt is asked to do for a day's run and for an airports upload.
-    script = 'dbt() { echo dbt "$@"; }\nset -e\n' + "\n".join(build)
+    # arguments; `run-operation` prints $UNBUILT, the models the warehouse lacks).
+    fake = (
+        'dbt() { if [ "$1" = run-operation ]; then printf "%s" "${UNBUILT:-}"; '
+        'return "${OPERATION_FAILS:-0}"; fi; echo dbt "$@"; }'
+    )
+    script = fake + "\nset -e\n" + "\n".join(build)
 
     def run(**env: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -327,9 +331,21 @@ def test_dbt_buildspec_builds_the_loaded_date_or_the_whole_project_for_airports(
             capture_output=True, text=True, check=False,
         )  # fmt: skip
 
-    day = run(FLIGHT_DATE="2024-01-02")
-    assert (
-        day.stdout.splitlines()[-1] == "dbt build --target prod --vars {flight_dates: '2024-01-02'}"
+    whole_day = "dbt build --target prod --vars {flight_dates: '2024-01-02'}"
+    day = run(FLIGHT_DATE="2024-01-02", TRIGGER_KEY="daily_flights/date=2024-01-02/f.csv")
+    assert day.stdout.splitlines()[-1] == whole_day + " --select source:flightline.flights+"
+    # A fresh warehouse (or one without the airports branch yet): the whole project.
+    fresh = run(FLIGHT_DATE="2024-01-02", UNBUILT="airports_snapshot\ndim_airports\n")
+    assert fresh.stdout.splitlines()[-2:] == [
+        "not built yet: airports_snapshot dim_airports: the whole project",
+        whole_day,
+    ]
+    failed_check = run(FLIGHT_DATE="2024-01-02", OPERATION_FAILS="1")
+    assert failed_check.returncode != 0
+    assert "dbt build" not in failed_check.stdout
+    backfill = run(FLIGHT_DATE="2024-01-01,2024-01-02", TRIGGER_KEY="backfill")
+    assert backfill.stdout.splitlines()[-1] == (
+        "dbt build --target prod --vars {flight_dates: '2024-01-01,2024-01-02'}"
     )
     airports = run(DBT_SCOPE="airports")
     assert airports.stdout.splitlines()[-1] == "dbt build --target prod"
