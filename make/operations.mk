@@ -16,5 +16,5 @@ backfill: venv ## Load past days: make backfill ENV=dev FROM=YYYY-MM-DD TO=YYYY-
 COST_ARGS ?=
 
 .PHONY: cost
-cost: venv ## Modelled monthly cost of an environment: make cost ENV=dev [COST_ARGS="--set ExecutionClass=FLEX"]
-	$(PY) -m tools.cost --env $(ENV) $(COST_ARGS)
+cost: venv ## Modelled monthly cost of an environment: make cost ENV=dev [NOTICE=notice.json] [COST_ARGS="--set ExecutionClass=FLEX"]
+	$(PY) -m tools.cost --env $(ENV) $(if $(NOTICE),--notice $(NOTICE)) $(COST_ARGS)

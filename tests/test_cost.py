@@ -7,7 +7,16 @@ import dataclasses
 import pytest
 
 from tools.cost import prices
-from tools.cost.model import LOAD, environment, fixed_lines, load_lines, report, run_price, table
+from tools.cost.model import (
+    LOAD,
+    environment,
+    fixed_lines,
+    from_notice,
+    load_lines,
+    report,
+    run_price,
+    table,
+)
 
 
 def _line(lines, item):
@@ -86,3 +95,27 @@ def test_a_run_is_priced_from_its_notice() -> None:
     assert price["dbt_build"] == pytest.approx(2 * 0.005)  # 86 s: two build minutes
     notice["crawler"]["ran"] = True
     assert run_price(notice)["crawler"] == pytest.approx(round(2 * 600 / 3600 * 0.44, 4))
+
+
+def test_the_warehouse_is_priced_from_the_measured_load_and_says_what_it_assumed() -> None:
+    notice = {
+        "summary": {"warehouse_seconds": 4.2},
+        "usage": {
+            "glue": {"execution_seconds": 75, "execution_class": "STANDARD",
+                     "worker_type": "G.1X", "workers": 2},
+            "dbt_build": {"phase_seconds": [0, 1, 0, 70, 15, 0, 0]},
+        },
+    }  # fmt: skip
+    price = run_price(notice, base_rpus=4)
+    # Two busy periods (load, build), each billed at least 60 s, at 4 RPU.
+    assert price["warehouse"] == pytest.approx(round(4 * 120 / 3600 * 0.375, 4))
+    assert price["glue_job"] == pytest.approx(round(2 * 75 / 3600 * 0.44, 4))
+    # The build's warehouse seconds are not in the notice: the model's figure stands in.
+    assert price["assumed"] == ["build_warehouse_seconds"]
+    measured = from_notice(notice)
+    assert (measured.job_seconds, measured.dbt_build_minutes) == (75, 2)
+    assert measured.label("load_warehouse_seconds") == "measured"
+    assert measured.label("build_warehouse_seconds") == "assumed"
+    templates, params = environment("dev")
+    glue = _line(load_lines(templates, params, measured), "Glue job")
+    assert "75 s (measured)" in glue.quantity

@@ -226,6 +226,7 @@ def run_job(
         summary.rows_loaded = result.flights_loaded
         summary.rows_replaced = result.flights_deleted
         summary.airports_loaded = result.airports_loaded
+        summary.warehouse_seconds = result.warehouse_seconds
         summary.durations_seconds = {
             "read_transform": round(transformed - started, 3),
             "load": round(loaded - transformed, 3),

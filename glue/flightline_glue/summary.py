@@ -27,6 +27,8 @@ class RunSummary:
     airports_loaded: int = 0
     airports_rejected: int = 0
     rows_replaced: int = 0
+    # Seconds the warehouse ran the load's statements (priced by tools/cost: RPU-seconds).
+    warehouse_seconds: float = 0.0
     durations_seconds: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     error: str | None = None

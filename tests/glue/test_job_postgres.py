@@ -71,6 +71,8 @@ def test_a_day_loads_with_exact_counts_and_keeps_every_reject(spark, source, tmp
     assert summary.unknown_origin_rows == counts["unknown_origin_rows"]
     assert summary.unknown_dest_rows == counts["unknown_dest_rows"]
     assert summary.airports_loaded == 76
+    # The load's warehouse time is measured (priced by tools/cost), never left at zero.
+    assert summary.warehouse_seconds > 0
     assert len(day_rows(pg_database, DIRTY_DAY)) == counts["valid_rows"]
     assert rows(pg_database, "select count(*) from staging.airports") == [(76,)]
 

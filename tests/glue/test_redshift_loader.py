@@ -79,7 +79,7 @@ def bucket():
 
 
 def expect_batch(stubber, batch_id: str, sqls, status: str, rows=(), started: int = 0,
-                 error: str = "") -> None:  # fmt: skip
+                 error: str = "", duration_ns: int | None = None) -> None:  # fmt: skip
     """One BatchExecuteStatement of `sqls` (ANY: not checked), `started` polls while it
     runs, then its end: `status`, each sub-statement's row count, Redshift's error."""
     stubber.add_response(
@@ -92,6 +92,8 @@ def expect_batch(stubber, batch_id: str, sqls, status: str, rows=(), started: in
             "describe_statement", {"Id": batch_id, "Status": "STARTED"}, {"Id": batch_id}
         )
     ended = {"Id": batch_id, "Status": status} | ({"Error": error} if error else {})
+    if duration_ns is not None:
+        ended["Duration"] = duration_ns
     if rows:
         ended["SubStatements"] = [
             {"Id": f"{batch_id}:{i}", "ResultRows": n} for i, n in enumerate(rows, start=1)
@@ -121,7 +123,10 @@ def test_a_day_is_deleted_and_copied_in_one_batch_transaction(data_api, bucket):
         f"copy staging.airports from '{RUN}/airports.manifest' iam_role '{ROLE}' "
         "format as parquet manifest",
     ]
-    expect_batch(stubber, "b-1", sqls, "FINISHED", rows=(0, 1971, 1971, 76, 76), started=1)
+    expect_batch(
+        stubber, "b-1", sqls, "FINISHED", rows=(0, 1971, 1971, 76, 76), started=1,
+        duration_ns=4_250_000_000,
+    )  # fmt: skip
 
     result = loader(client, bucket).load_day(DAY)
 
@@ -130,6 +135,8 @@ def test_a_day_is_deleted_and_copied_in_one_batch_transaction(data_api, bucket):
         1971,
         76,
     )
+    # The warehouse's busy time for the load: the batch's Duration (nanoseconds).
+    assert result.warehouse_seconds == 4.25
 
 
 def test_a_failed_batch_raises_with_redshifts_error(data_api, bucket):

@@ -303,7 +303,7 @@ def test_only_the_local_environment_swaps_the_warehouse() -> None:
     assert set(engines.values()) == {"redshift"}
 
 
-def test_dbt_buildspec_builds_the_loaded_date_or_the_whole_project_for_airports(
+def test_dbt_buildspec_builds_what_the_day_changed_or_the_whole_project(
     templates: dict[str, dict[str, Any]],
 ) -> None:
     project = templates["orchestration"]["Resources"]["DbtProject"]["Properties"]
@@ -318,8 +318,12 @@ def test_dbt_buildspec_builds_the_loaded_date_or_the_whole_project_for_airports(
     assert "requirements-dbt.lock" in script
     build = spec["phases"]["build"]["commands"]
     # The build phase's shell, run with `dbt` standing for the real one (it echoes its
-    # arguments): what dbt is asked to do for a day's run and for an airports upload.
-    script = 'dbt() { echo dbt "$@"; }\nset -e\n' + "\n".join(build)
+    # arguments; `run-operation` prints $UNBUILT, the models the warehouse lacks).
+    fake = (
+        'dbt() { if [ "$1" = run-operation ]; then printf "%s" "${UNBUILT:-}"; '
+        'return "${OPERATION_FAILS:-0}"; fi; echo dbt "$@"; }'
+    )
+    script = fake + "\nset -e\n" + "\n".join(build)
 
     def run(**env: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -327,9 +331,21 @@ def test_dbt_buildspec_builds_the_loaded_date_or_the_whole_project_for_airports(
             capture_output=True, text=True, check=False,
         )  # fmt: skip
 
-    day = run(FLIGHT_DATE="2024-01-02")
-    assert (
-        day.stdout.splitlines()[-1] == "dbt build --target prod --vars {flight_dates: '2024-01-02'}"
+    whole_day = "dbt build --target prod --vars {flight_dates: '2024-01-02'}"
+    day = run(FLIGHT_DATE="2024-01-02", TRIGGER_KEY="daily_flights/date=2024-01-02/f.csv")
+    assert day.stdout.splitlines()[-1] == whole_day + " --select source:flightline.flights+"
+    # A fresh warehouse (or one without the airports branch yet): the whole project.
+    fresh = run(FLIGHT_DATE="2024-01-02", UNBUILT="airports_snapshot\ndim_airports\n")
+    assert fresh.stdout.splitlines()[-2:] == [
+        "not built yet: airports_snapshot dim_airports: the whole project",
+        whole_day,
+    ]
+    failed_check = run(FLIGHT_DATE="2024-01-02", OPERATION_FAILS="1")
+    assert failed_check.returncode != 0
+    assert "dbt build" not in failed_check.stdout
+    backfill = run(FLIGHT_DATE="2024-01-01,2024-01-02", TRIGGER_KEY="backfill")
+    assert backfill.stdout.splitlines()[-1] == (
+        "dbt build --target prod --vars {flight_dates: '2024-01-01,2024-01-02'}"
     )
     airports = run(DBT_SCOPE="airports")
     assert airports.stdout.splitlines()[-1] == "dbt build --target prod"
@@ -380,3 +396,82 @@ def test_local_secrets_give_each_principal_its_own_login(
     for variable in pg_vars:
         secret = variable["Value"]["Fn::Sub"][1]["Secret"]["Fn::ImportValue"]["Fn::Sub"]
         assert secret == "${Project}-${EnvName}-DbtSecretArn", variable["Name"]
+
+
+# ---- only the network the design needs (cloudformation/network.yaml, "endpoints") -----------
+
+# What each component placed inside the VPC calls there, besides S3 (the gateway endpoint).
+# dbt on Redshift Serverless: IAM credentials (GetCredentials, GetWorkgroup) and the build's
+# log stream. The JDBC crawlers: the connection's secret, and STS (kept, fail closed).
+VPC_CALLS = {
+    "orchestration:DbtProject": {"redshift-serverless", "logs"},
+    "glue:AirportsTableCrawler": {"secretsmanager", "sts"},
+    "glue:FlightsTableCrawler": {"secretsmanager", "sts"},
+}
+
+
+def components_in_the_vpc(templates: dict[str, dict[str, Any]]) -> set[str]:
+    """What the templates place in the VPC: CodeBuild projects with a VpcConfig, Glue jobs
+    with connections, crawlers of JDBC targets (their connection's subnet)."""
+    found = {f"{s}:{n}" for s, n, p in resources_of(templates, "AWS::CodeBuild::Project")
+             if "VpcConfig" in p}  # fmt: skip
+    found |= {f"{s}:{n}" for s, n, p in resources_of(templates, "AWS::Glue::Job")
+              if p.get("Connections")}  # fmt: skip
+    found |= {f"{s}:{n}" for s, n, p in resources_of(templates, "AWS::Glue::Crawler")
+              if (p.get("Targets") or {}).get("JdbcTargets")}  # fmt: skip
+    return found
+
+
+def interface_endpoints(templates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """service name (the part after the region) -> the endpoint resource."""
+    endpoints = {}
+    for name, resource in templates["network"]["Resources"].items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::EC2::VPCEndpoint" and props["VpcEndpointType"] == "Interface":
+            service = props["ServiceName"]["Fn::Sub"].removeprefix("com.amazonaws.${AWS::Region}.")
+            endpoints[service] = {"name": name, **resource}
+    return endpoints
+
+
+def test_only_the_dbt_build_and_the_jdbc_crawlers_run_inside_the_vpc(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    assert components_in_the_vpc(templates) == set(VPC_CALLS)
+    # The load job calls only AWS APIs: no connection, so no ENI rights either.
+    job = templates["glue"]["Resources"]["LoadJob"]["Properties"]
+    assert "Connections" not in job
+    (role,) = [p for _, n, p in resources_of(templates, "AWS::IAM::Role") if n == "JobRole"]
+    actions = {
+        a
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        for a in as_list(statement["Action"])
+    }
+    assert not {a for a in actions if a.startswith("ec2:")}
+    assert "glue:GetConnection" not in actions
+
+
+def test_every_interface_endpoint_has_a_caller_inside_the_vpc(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    endpoints = interface_endpoints(templates)
+    inside = components_in_the_vpc(templates)
+    for service, endpoint in endpoints.items():
+        callers = endpoint.get("Metadata", {}).get("Callers", [])
+        assert callers, f"{endpoint['name']}: no caller named"
+        for caller in callers:
+            assert caller in inside, f"{endpoint['name']}: {caller} does not run in the VPC"
+            assert service in VPC_CALLS[caller], f"{caller} does not call {service}"
+    # ...and every call from inside has its endpoint (no NAT to fall back on).
+    assert set(endpoints) == set().union(*VPC_CALLS.values())
+    # Removed: nothing inside calls these (the job, their only caller, left the VPC).
+    assert not {"redshift", "redshift-data", "glue", "kms"} & set(endpoints)
+
+
+def test_aws_environments_keep_the_nat_off_and_their_endpoint_az_counts() -> None:
+    counts = {}
+    for env in ("dev", "sandbox", "prod"):
+        parameters = load_env(env).parameters
+        assert parameters["EnableNatGateway"] == "false"
+        counts[env] = parameters["EndpointAzCount"]
+    assert counts == {"dev": "1", "sandbox": "1", "prod": "2"}

@@ -1,13 +1,16 @@
 """`make cost ENV=dev [COST_ARGS=...]`: the modelled monthly cost of an environment
-(tools.cost.model). `--set Param=Value` and `--crawls-per-month N` model a what-if."""
+(tools.cost.model). `--set Param=Value` and `--crawls-per-month N` model a what-if;
+`--notice FILE` takes the usage a run's success notice measured instead of the assumptions."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
+from pathlib import Path
 
-from tools.cost.model import LOAD, report, table
+from tools.cost.model import LOAD, from_notice, report, table
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,9 +18,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", required=True)
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE")
     parser.add_argument("--crawls-per-month", type=float, default=LOAD.crawls_per_month)
+    parser.add_argument(
+        "--notice", type=Path, help="a run's success notice (JSON): its measured usage"
+    )
     args = parser.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.set)
     load = dataclasses.replace(LOAD, crawls_per_month=args.crawls_per_month)
+    if args.notice:
+        try:
+            notice = json.loads(args.notice.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            parser.error(f"{args.notice}: not a readable notice: {error}")
+        load = from_notice(notice, load)
     print(f"Modelled monthly cost of {args.env} (USD, us-east-1 list prices, tools/cost/prices.py)")
     print(table(report(args.env, load, overrides)))
     return 0

@@ -4,8 +4,9 @@ Fixed part: what runs whether or not a day loads (interface endpoints x the AZs 
 subnets, NAT gateways, KMS keys, secrets, alarms). Variable part: one daily load (Glue job
 DPU-seconds at the job's execution class, the crawler when it runs, the dbt build's
 CodeBuild minutes, Step Functions transitions, Redshift Serverless RPU-seconds), times the
-days of a month. Durations are assumptions (LOAD below), not measurements of AWS; prices
-are `prices.py`. A run's notice gives its real usage: `run_price()` prices it.
+days of a month. Durations are assumptions (LOAD below) unless a run's success notice gives
+them (`from_notice`, `make cost NOTICE=...`); the table says which. Prices are `prices.py`;
+`run_price()` prices one run from its notice.
 """
 
 from __future__ import annotations
@@ -24,13 +25,40 @@ TEMPLATES = REPO_ROOT / "cloudformation"
 
 @dataclasses.dataclass(frozen=True)
 class LoadAssumptions:
-    """One daily load on AWS (a day of about a million rows)."""
+    """One daily load on AWS. Each figure is assumed unless named in `measured` (taken from a
+    run's success notice: `from_notice`)."""
 
-    job_seconds: int = 180  # Glue start-up included
-    dbt_build_minutes: float = 4.0  # pip install of dbt included
-    warehouse_busy_seconds: int = 240  # COPY, then the dbt build's queries
+    job_seconds: float = 180  # Glue start-up included
+    dbt_build_minutes: float = 4.0  # install from the wheelhouse included
+    load_warehouse_seconds: float = 30  # the job's delete + COPY batch
+    build_warehouse_seconds: float = 60  # the day's dbt build's queries
     state_transitions: int = 45  # the success path of the state machine, polls included
     crawls_per_month: float = 1.0  # crawl only when the columns change: about once a month
+    measured: frozenset[str] = frozenset()
+
+    def label(self, name: str) -> str:
+        return "measured" if name in self.measured else "assumed"
+
+
+def from_notice(notice: dict[str, Any], base: LoadAssumptions | None = None) -> LoadAssumptions:
+    """The figures a run's success notice measured (GetJobRun ExecutionTime, the build's
+    phase durations, the load's Data API statement durations) over the assumptions."""
+    base = base or LoadAssumptions()
+    usage = notice.get("usage") or {}
+    found: dict[str, float] = {}
+    seconds = (usage.get("glue") or {}).get("execution_seconds")
+    if seconds:
+        found["job_seconds"] = float(seconds)
+    phases = (usage.get("dbt_build") or {}).get("phase_seconds") or []
+    if phases:
+        found["dbt_build_minutes"] = float(-(-sum(phases) // 60))  # billed whole minutes
+    load = (notice.get("summary") or {}).get("warehouse_seconds")
+    if load:
+        found["load_warehouse_seconds"] = float(load)
+    build = (usage.get("dbt_build") or {}).get("warehouse_seconds")
+    if build:
+        found["build_warehouse_seconds"] = float(build)
+    return dataclasses.replace(base, **found, measured=frozenset(found))
 
 
 LOAD = LoadAssumptions()
@@ -160,14 +188,19 @@ def load_lines(
     compute = (projects[0].get("Environment") or {}).get("ComputeType", "BUILD_GENERAL1_SMALL")
     build = load.dbt_build_minutes * prices.CODEBUILD_MINUTE[compute]
     rpus = float(params.get("BaseCapacity", "8"))
-    busy = max(load.warehouse_busy_seconds, prices.REDSHIFT_MINIMUM_SECONDS)
-    warehouse = rpus * busy / 3600 * prices.REDSHIFT_RPU_HOUR
+    # Two busy periods a day (the load, then the build minutes later), each billed at least
+    # REDSHIFT_MINIMUM_SECONDS ("Billing for Amazon Redshift Serverless").
+    busy = [
+        max(load.load_warehouse_seconds, prices.REDSHIFT_MINIMUM_SECONDS),
+        max(load.build_warehouse_seconds, prices.REDSHIFT_MINIMUM_SECONDS),
+    ]
+    warehouse = rpus * sum(busy) / 3600 * prices.REDSHIFT_RPU_HOUR
     transitions = load.state_transitions * prices.STATE_TRANSITION
     return [
         Line(
             "per load",
             f"Glue job ({execution_class})",
-            f"{dpus:g} DPU x {job_seconds} s x {days} days",
+            f"{dpus:g} DPU x {job_seconds:g} s ({load.label('job_seconds')}) x {days} days",
             glue * days,
         ),
         Line(
@@ -179,19 +212,21 @@ def load_lines(
         Line(
             "per load",
             "CodeBuild (dbt)",
-            f"{load.dbt_build_minutes:g} min x {days} days ({compute})",
+            f"{load.dbt_build_minutes:g} min ({load.label('dbt_build_minutes')}) x {days} days"
+            f" ({compute})",
             build * days,
         ),
         Line(
             "per load",
             "Redshift Serverless",
-            f"{rpus:g} RPU x {busy} s x {days} days",
+            f"{rpus:g} RPU x ({busy[0]:g} s load ({load.label('load_warehouse_seconds')})"
+            f" + {busy[1]:g} s build ({load.label('build_warehouse_seconds')})) x {days} days",
             warehouse * days,
         ),
         Line(
             "per load",
             "Step Functions",
-            f"{load.state_transitions} transitions x {days} days",
+            f"{load.state_transitions} transitions (assumed) x {days} days",
             transitions * days,
         ),
     ]
@@ -228,10 +263,16 @@ def table(lines: list[Line]) -> str:
     return "\n".join(out)
 
 
-def run_price(notice: dict[str, Any]) -> dict[str, float]:
-    """The modelled price of one run from the usage its success notice carries."""
+def run_price(notice: dict[str, Any], base_rpus: float = 8) -> dict[str, Any]:
+    """The price of one run from what its success notice measured: the job's
+    ExecutionTime x its workers' DPUs (AWS Glue API, "JobRun"; 1-minute minimum), the build's
+    phase durations in whole minutes, the load's warehouse seconds (Data API `Duration`, in the
+    run summary) and the build's where the notice has them, at `base_rpus` (the workgroup's
+    BaseCapacity) with Redshift Serverless' 60-second minimum per busy period. `assumed`
+    names what the notice lacked (LOAD's figure stands in)."""
     usage = notice.get("usage") or {}
     glue = usage.get("glue") or {}
+    measured = from_notice(notice)
     dpus = float(glue.get("workers") or 0) * prices.GLUE_DPU_PER_WORKER.get(
         glue.get("worker_type") or "G.1X", 1
     )
@@ -251,5 +292,20 @@ def run_price(notice: dict[str, Any]) -> dict[str, float]:
     build_seconds = sum(phases) if isinstance(phases, list) else float(phases)
     # CodeBuild bills whole minutes, rounded up
     build = -(-build_seconds // 60) * prices.CODEBUILD_MINUTE["BUILD_GENERAL1_SMALL"]
-    parts = {"glue_job": round(job, 4), "crawler": round(crawl, 4), "dbt_build": round(build, 4)}
-    return {**parts, "total": round(sum(parts.values()), 4)}
+    busy = [
+        max(measured.load_warehouse_seconds, prices.REDSHIFT_MINIMUM_SECONDS),
+        max(measured.build_warehouse_seconds, prices.REDSHIFT_MINIMUM_SECONDS) if phases else 0,
+    ]
+    warehouse = base_rpus * sum(busy) / 3600 * prices.REDSHIFT_RPU_HOUR
+    parts = {
+        "glue_job": round(job, 4),
+        "crawler": round(crawl, 4),
+        "dbt_build": round(build, 4),
+        "warehouse": round(warehouse, 4),
+    }
+    assumed = sorted(
+        name
+        for name in ("load_warehouse_seconds", "build_warehouse_seconds")
+        if name not in measured.measured and (phases or name.startswith("load"))
+    )
+    return {**parts, "total": round(sum(parts.values()), 4), "assumed": assumed}

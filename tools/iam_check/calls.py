@@ -122,10 +122,9 @@ GLUE_JOB = [
     Call("redshift-data:BatchExecuteStatement", "{workgroup}", "COPY + merge in one tx"),
     Call("redshift-serverless:GetCredentials", "{workgroup}", "Data API IAM auth"),
     *data_api_polling("statement result"),
-    Call("glue:GetConnection", "{connection_vpc}", "NETWORK connection"),
     *log_writes("{glue_log_group}", "job logs"),
     Call("cloudwatch:PutMetricData", "*", "job metrics", {"cloudwatch:namespace": "Glue"}),
-    *ENI,
+    # No ENI calls: the job has no VPC connection (cloudformation/glue.yaml).
 ]
 
 GLUE_CRAWLER = [

@@ -79,7 +79,6 @@ def names(stacks: dict[str, Stack]) -> dict[str, str]:
         f"redshift!{project}-{env}-admin-AbC123",
         "job": res("glue", "LoadJob").arn,
         "crawler": res("glue", "DailyFlightsCrawler").arn,
-        "connection_vpc": res("glue", "NetworkConnection").arn,
         "connection_jdbc": res("glue", "WarehouseJdbcConnection").arn,
         "catalog_database": res("glue", "CatalogDatabase").arn,
         "catalog_table": res("glue", "CatalogDatabase").arn.replace(":database/", ":table/")

@@ -33,6 +33,8 @@ class LoadResult:
     flights_deleted: int  # rows of that date replaced; -1 where the warehouse does not say
     flights_loaded: int
     airports_loaded: int
+    # How long the warehouse ran the load's statements (its billed busy time; docs/cost.md).
+    warehouse_seconds: float = 0.0
 
 
 class WarehouseLoader(Protocol):

@@ -12,7 +12,7 @@ from ..storage import Storage
 from .base import LoadResult, StagedAirports, StagedDay
 from .ddl import check_schema
 from .manifest import write_manifest
-from .sql import DataApiSession, WarehouseLoadError, literal
+from .sql import DataApiSession, WarehouseLoadError, literal, statement_seconds
 
 __all__ = ["RedshiftLoader", "WarehouseLoadError"]
 
@@ -57,7 +57,10 @@ class RedshiftLoader:
         )
         rows = [sub.get("ResultRows", -1) for sub in described.get("SubStatements", [])][1:]
         rows += [-1] * (4 - len(rows))
-        return LoadResult(flights_deleted=rows[0], flights_loaded=rows[1], airports_loaded=rows[3])
+        return LoadResult(
+            flights_deleted=rows[0], flights_loaded=rows[1], airports_loaded=rows[3],
+            warehouse_seconds=statement_seconds(described),
+        )  # fmt: skip
 
     def load_airports(self, staged: StagedAirports) -> int:
         described = self.session.batch(

@@ -128,6 +128,12 @@ class DataApiSession:
                 return rows
 
 
+def statement_seconds(described: dict) -> float:
+    """How long a Data API statement (a batch: all of it) ran: DescribeStatement's `Duration`,
+    in nanoseconds (Amazon Redshift Data API Reference, "DescribeStatement")."""
+    return max(float(described.get("Duration") or 0), 0.0) / 1e9
+
+
 def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
