@@ -18,12 +18,14 @@ from tests.fixtures.pipeline import RUN_SECONDS, SAMPLE, Lane, arns, finish, sam
 from tests.helpers import entered
 from tools.backfill.runner import backfill
 from tools.e2e.follow import history, state_outputs, task_errors, wait_until
+from tools.e2e.run_day import run_day
 
 # The LocalStack Glue emulator holds a crawler so tagged in STOPPING that many seconds
 # (localstack/flightline_localstack/services/glue/crawler_runner.py).
 STOPPING_SECONDS_TAG = "flightline:emulator-stopping-seconds"
 
-AIRPORTS = (SAMPLE / "dim" / "airports.csv").read_bytes()
+AIRPORTS_KEY = "dim/airports.csv"
+AIRPORTS = (SAMPLE / AIRPORTS_KEY).read_bytes()
 NOT_PIPELINE_KEYS = [
     "incoming/date=2024-01-02/flights.csv",
     "daily_flights/date=2024-01-02/flights.txt",
@@ -291,16 +293,31 @@ def lane_files(lane: Lane) -> dict[str, Any]:
     return out
 
 
-BACKFILL_DAYS = [f"2024-05-0{n}" for n in range(1, 7)]  # the sixth has no files
+# Three days with files (more than the backfill's concurrency of two), then one without.
+BACKFILL_DAYS = [f"2024-05-0{n}" for n in range(1, 5)]
+SMOKE_DAY = "2024-01-02"  # the day the sandbox e2e command follows in the backfill lane
 
 
 def lane_backfill(lane: Lane) -> dict[str, Any]:
-    """Five days that landed while the trigger was off, loaded by a backfill two at a time."""
-    lane.put("dim/airports.csv", AIRPORTS)
-    # The airports route loads and rebuilds on its own (one job run, one dbt build).
-    (airports_run,) = finish(lane, "dim/airports.csv")
+    """The sandbox e2e command's path on a fresh deployment (`make e2e-aws` is run_day with AWS
+    as the endpoint): the airports file through its own route, then one sample day, followed
+    state by state. Then days that landed while the trigger was off, loaded by a backfill two
+    at a time with one dbt build at the end."""
+    out: dict[str, Any] = {"e2e_lines": []}
+    out["e2e_exit"] = run_day(
+        lane.client, lane.deployment.config, SMOKE_DAY, out=out["e2e_lines"].append
+    )
+    (out["airports"],) = finish(lane, AIRPORTS_KEY)
+    (out["smoke"],) = finish(lane, f"daily_flights/date={SMOKE_DAY}/flights.csv")
+    out["smoke_staged"] = lane.warehouse.staged(SMOKE_DAY)
+    out["smoke_facts"] = lane.warehouse.facts(SMOKE_DAY)
+    out["owners"] = lane.warehouse.owners()
+    project = lane.deployment.outputs("orchestration")["DbtProjectName"]
+    codebuild = lane.client("codebuild")
+    earlier_builds = set(codebuild.list_builds_for_project(projectName=project)["ids"])
+
     # Files that landed before the pipeline listened.
-    days = zip(BACKFILL_DAYS[:5], itertools.cycle(SAMPLE_DAYS), strict=False)
+    days = zip(BACKFILL_DAYS[:-1], itertools.cycle(SAMPLE_DAYS), strict=False)
     lane.seed({f"daily_flights/date={day}/flights.csv": sample_day(src) for day, src in days})
     lines: list[str] = []
     report = backfill(
@@ -312,8 +329,7 @@ def lane_backfill(lane: Lane) -> dict[str, Any]:
         poll_seconds=1,
         progress=lines.append,
     )
-    project = lane.deployment.outputs("orchestration")["DbtProjectName"]
-    return {
+    return out | {
         "report": report,
         "progress": lines,
         "table": report.table(),
@@ -321,14 +337,15 @@ def lane_backfill(lane: Lane) -> dict[str, Any]:
         "facts": {d: lane.warehouse.facts(d) for d in BACKFILL_DAYS},
         "builds": [
             b
-            for b in lane.client("codebuild").list_builds_for_project(projectName=project)["ids"]
-            if b != airports_run["notice"].get("dbt_build_id")
+            for b in codebuild.list_builds_for_project(projectName=project)["ids"]
+            if b not in earlier_builds
         ],
         "day_runs": [e for e in lane.executions.all() if e["name"].startswith("backfill-2024")],
     }
 
 
-BURST_DAYS = [f"2024-03-0{n}" for n in range(1, 6)]
+# Three days at once: more builds than the project's limit of one, so they must queue.
+BURST_DAYS = [f"2024-03-0{n}" for n in range(1, 4)]
 
 
 def burst_key(day: str) -> str:
@@ -336,7 +353,7 @@ def burst_key(day: str) -> str:
 
 
 def lane_burst(lane: Lane) -> dict[str, Any]:
-    """Five days uploaded at once, while the dbt lock is held by an execution that no longer
+    """Three days uploaded at once, while the dbt lock is held by an execution that no longer
     runs (a crashed holder): every day loads, the dbt builds run one at a time."""
     out: dict[str, Any] = {}
     ddb = lane.client("dynamodb")
