@@ -43,7 +43,12 @@ STAGED_FLIGHT_COLUMNS = (
     "origin_city", "origin_state", "origin_airport_name",
     "dest_city", "dest_state", "dest_airport_name",
     "is_origin_known", "is_dest_known", "source_file", "source_line", "run_id", "loaded_at",
+    "extra_columns",
 )  # fmt: skip
+# Columns a file has beyond the contract are kept, not dropped: per row, one semi-structured
+# value {header name: text as written} in staging.flights.extra_columns (migration V003:
+# SUPER on Redshift, jsonb on PostgreSQL). NULL for rows whose file has no extra column.
+EXTRA_COLUMNS_COLUMN = "extra_columns"
 # Byte limits of the staging tables' text columns. Redshift VARCHAR(n) counts bytes (not
 # characters, as PostgreSQL does) and COPY ... FORMAT PARQUET cannot truncate, so the job
 # checks lengths in UTF-8 bytes before staging. The DDL must agree: a test applies it to a

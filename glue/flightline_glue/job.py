@@ -16,6 +16,7 @@ from pyspark.sql import Observation, SparkSession
 from .contract import (
     AIRPORTS_KEY,
     EMPTY_DAY_MARKER,
+    EXTRA_COLUMNS_COLUMN,
     FLIGHT_REJECT_REASONS,
     InputContractError,
     day_prefix,
@@ -29,6 +30,7 @@ from .summary import RunSummary
 from .transform import (
     airports_frame,
     enrich,
+    extra_column_names,
     input_metrics,
     output_metrics,
     read_flight_files,
@@ -157,9 +159,13 @@ def run_job(
         summary.ignored_files = day.ignored
         for name in day.ignored:
             log.warning("%s: not read: not named *.csv or *.csv.gz", name)
+        summary.extra_columns = list(extra_column_names(files))
         for f in files:
             if f.extra_columns:
-                log.warning("%s: ignoring extra column(s) %s", f.name, ", ".join(f.extra_columns))
+                log.warning(
+                    "%s: column(s) beyond the contract kept in staging.flights.%s: %s",
+                    f.name, EXTRA_COLUMNS_COLUMN, ", ".join(f.extra_columns),
+                )  # fmt: skip
         progress.at("read airports", AIRPORTS_KEY)
         airports_uri = source.join(AIRPORTS_KEY)
         if airports_uri not in source.list_files(source.join(AIRPORTS_KEY.rsplit("/", 1)[0])):

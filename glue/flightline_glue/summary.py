@@ -14,6 +14,9 @@ class RunSummary:
     trigger_key: str | None = None
     input_files: list[dict] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)  # in the day's folder, not read
+    # Columns beyond the contract, kept per row in staging.flights.extra_columns (the notice
+    # carries the whole summary, so it names them too).
+    extra_columns: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
