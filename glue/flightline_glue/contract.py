@@ -32,6 +32,11 @@ AIRPORT_ID_PATTERN = "[0-9]{1,9}"
 _AIRPORT_ID = re.compile(AIRPORT_ID_PATTERN)
 UNKNOWN_AIRPORT_ID = -1  # dim_airports' unknown member: reserved, never read from a file
 
+# A day whose share of rejected rows is above this fails instead of loading a remnant (its
+# rejects are still written). The job's --max_reject_share overrides it (cloudformation/
+# glue.yaml passes the environment's MaxRejectShare); 1 turns the gate off.
+DEFAULT_MAX_REJECT_SHARE = 0.5
+
 # Real on-time data never has a delay beyond these; anything outside is a typo or garbage.
 MIN_DELAY_MINUTES = -1440
 MAX_DELAY_MINUTES = 2880
@@ -151,6 +156,17 @@ def flight_date_from_folder(folder: str) -> dt.date:
         raise InputContractError(
             f"partition folder '{folder}' does not hold a valid date: '{match['date']}'"
         ) from None
+
+
+def parse_reject_share(value: str) -> float:
+    """`--max_reject_share`: a fraction from 0 to 1."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise InputContractError(f"max reject share '{value}' is not a number from 0 to 1")
+    return share
 
 
 def parse_flight_date(value: str) -> dt.date:

@@ -15,6 +15,7 @@ from pyspark.sql import Observation, SparkSession
 
 from .contract import (
     AIRPORTS_KEY,
+    DEFAULT_MAX_REJECT_SHARE,
     EMPTY_DAY_MARKER,
     EXTRA_COLUMNS_COLUMN,
     FLIGHT_REJECT_REASONS,
@@ -58,6 +59,7 @@ class JobConfig:
     flight_date: dt.date
     run_id: str
     trigger_key: str | None = None
+    max_reject_share: float = DEFAULT_MAX_REJECT_SHARE
 
 
 def _observed(observation: Observation, timeout_seconds: float = 120.0) -> dict:
@@ -122,6 +124,23 @@ def _check_not_empty(day: Day, read_metrics: dict, rows_loaded: int, prefix: str
         f"({read_metrics['rows_read']} read, {rejected} rejected); the loaded day is left as "
         f"it was. To load an empty day on purpose, put an {EMPTY_DAY_MARKER} object in the "
         "day's folder"
+    )
+
+
+def reject_share_failure(
+    rows_read: int, rejected_by_reason: dict[str, int], threshold: float
+) -> str | None:
+    """Why the day must not load because most of its rows were rejected, or None: the share,
+    the threshold and the commonest reasons (a column whose type changed shows up here)."""
+    rejected = sum(rejected_by_reason.values())
+    if not rows_read or rejected / rows_read <= threshold:
+        return None
+    top = sorted(rejected_by_reason.items(), key=lambda item: (-item[1], item[0]))[:3]
+    reasons = ", ".join(f"{reason} {count}" for reason, count in top)
+    return (
+        f"{rejected} of {rows_read} rows rejected ({rejected / rows_read:.1%}), above the "
+        f"max reject share {threshold:.1%}; top reasons: {reasons}. Nothing was loaded; the "
+        "rejects are kept"
     )
 
 
@@ -216,6 +235,14 @@ def run_job(
         progress.at("check loadable rows", day_prefix(config.flight_date))
         _check_not_empty(day, read_metrics, out_metrics["rows_loaded"] or 0,
                          day_prefix(config.flight_date))  # fmt: skip
+        progress.at("check reject share", day_prefix(config.flight_date))
+        too_many = reject_share_failure(
+            summary.rows_read, summary.rejected_by_reason, config.max_reject_share
+        )
+        if too_many:
+            raise InputContractError(
+                f"{day_prefix(config.flight_date)}: {too_many} in {paths['rejects']}"
+            )
 
         progress.at("load warehouse", paths["staged_flights"])
         result = loader.load_day(
