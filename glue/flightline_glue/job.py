@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyspark.sql import Observation, SparkSession
 
@@ -23,6 +23,7 @@ from .contract import (
     day_prefix,
     text_over_limit,
 )
+from .day_checks import FAILURE, Thresholds, check_day
 from .failure import JobFailure, cause_of, describe
 from .inputs import Day, FlightFile, discover_day, parse_airports
 from .outputs import run_paths, staged_files, write_airport_rejects, write_staged
@@ -39,6 +40,7 @@ from .transform import (
     validate,
 )
 from .warehouse import StagedDay, WarehouseLoader
+from .warehouse.day_profiles import read_profiles, record_checks
 
 log = logging.getLogger("flightline.job")
 
@@ -60,6 +62,7 @@ class JobConfig:
     run_id: str
     trigger_key: str | None = None
     max_reject_share: float = DEFAULT_MAX_REJECT_SHARE
+    day_check_thresholds: Thresholds = field(default_factory=Thresholds)
 
 
 def _observed(observation: Observation, timeout_seconds: float = 120.0) -> dict:
@@ -142,6 +145,23 @@ def reject_share_failure(
         f"max reject share {threshold:.1%}; top reasons: {reasons}. Nothing was loaded; the "
         "rejects are kept"
     )
+
+
+def _check_the_day(loader: WarehouseLoader, config: JobConfig, summary: RunSummary):
+    """Compare the loaded day with its history; keep the results (staging.day_checks and
+    the run summary). None for a day with no rows (declared empty)."""
+    profiles = read_profiles(loader.session, config.flight_date)
+    today = [p for p in profiles if p.flight_date == config.flight_date]
+    if not today:
+        summary.day_checks = {"status": "not checked", "checked": 0, "findings": []}
+        return None
+    result = check_day(today[0], profiles, summary.rows_read, summary.rows_rejected,
+                       config.day_check_thresholds)  # fmt: skip
+    record_checks(loader.session, result, config.run_id)
+    summary.day_checks = result.summary()
+    for finding in summary.day_checks["findings"]:
+        log.warning("day check %s %s: %s", finding["check"], finding["status"], finding["detail"])
+    return result
 
 
 def run_job(
@@ -255,15 +275,24 @@ def run_job(
                 airport_files=staged_files(output, paths["staged_airports"]),
             )
         )
-        loaded = time.monotonic()
         summary.rows_loaded = result.flights_loaded
         summary.rows_replaced = result.flights_deleted
         summary.airports_loaded = result.airports_loaded
+        progress.at("check the day", day_prefix(config.flight_date))
+        checked = _check_the_day(loader, config, summary)
+        loaded = time.monotonic()
         summary.durations_seconds = {
             "read_transform": round(transformed - started, 3),
             "load": round(loaded - transformed, 3),
             "total": round(loaded - started, 3),
         }
+        if checked is not None and checked.status == FAILURE:
+            failed = [c for c in checked.checks if c.status == FAILURE]
+            findings = "; ".join(f"{c.name}: {c.detail}" for c in failed)
+            raise InputContractError(
+                f"{day_prefix(config.flight_date)}: loaded, but the day-level checks failed: "
+                f"{findings}"
+            )
         summary.status = "succeeded"
         progress.at("write run summary", paths["summary"])
         output.write_bytes(paths["summary"], summary.to_json().encode())

@@ -30,6 +30,9 @@ class RunSummary:
     airports_loaded: int = 0
     airports_rejected: int = 0
     rows_replaced: int = 0
+    # Day-level checks after the load (day_checks.py): status, count, findings not ok; every
+    # check is kept per day in staging.day_checks.
+    day_checks: dict = field(default_factory=dict)
     durations_seconds: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     error: str | None = None
