@@ -32,6 +32,11 @@ AIRPORT_ID_PATTERN = "[0-9]{1,9}"
 _AIRPORT_ID = re.compile(AIRPORT_ID_PATTERN)
 UNKNOWN_AIRPORT_ID = -1  # dim_airports' unknown member: reserved, never read from a file
 
+# A day whose share of rejected rows is above this fails instead of loading a remnant (its
+# rejects are still written). The job's --max_reject_share overrides it (cloudformation/
+# glue.yaml passes the environment's MaxRejectShare); 1 turns the gate off.
+DEFAULT_MAX_REJECT_SHARE = 0.5
+
 # Real on-time data never has a delay beyond these; anything outside is a typo or garbage.
 MIN_DELAY_MINUTES = -1440
 MAX_DELAY_MINUTES = 2880
@@ -43,7 +48,12 @@ STAGED_FLIGHT_COLUMNS = (
     "origin_city", "origin_state", "origin_airport_name",
     "dest_city", "dest_state", "dest_airport_name",
     "is_origin_known", "is_dest_known", "source_file", "source_line", "run_id", "loaded_at",
+    "extra_columns",
 )  # fmt: skip
+# Columns a file has beyond the contract are kept, not dropped: per row, one semi-structured
+# value {header name: text as written} in staging.flights.extra_columns (migration V003:
+# SUPER on Redshift, jsonb on PostgreSQL). NULL for rows whose file has no extra column.
+EXTRA_COLUMNS_COLUMN = "extra_columns"
 # Byte limits of the staging tables' text columns. Redshift VARCHAR(n) counts bytes (not
 # characters, as PostgreSQL does) and COPY ... FORMAT PARQUET cannot truncate, so the job
 # checks lengths in UTF-8 bytes before staging. The DDL must agree: a test applies it to a
@@ -146,6 +156,17 @@ def flight_date_from_folder(folder: str) -> dt.date:
         raise InputContractError(
             f"partition folder '{folder}' does not hold a valid date: '{match['date']}'"
         ) from None
+
+
+def parse_reject_share(value: str) -> float:
+    """`--max_reject_share`: a fraction from 0 to 1."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise InputContractError(f"max reject share '{value}' is not a number from 0 to 1")
+    return share
 
 
 def parse_flight_date(value: str) -> dt.date:

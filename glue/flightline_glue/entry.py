@@ -13,7 +13,13 @@ import sys
 from collections.abc import Callable
 
 from .airports_job import run_airports
-from .contract import AIRPORTS_KEY, InputContractError, parse_flight_date
+from .contract import (
+    AIRPORTS_KEY,
+    DEFAULT_MAX_REJECT_SHARE,
+    InputContractError,
+    parse_flight_date,
+    parse_reject_share,
+)
 from .failure import JobFailure, describe
 from .interpreter import quiet_dummy_thread_finalizer
 from .job import JobConfig, failed_before_run, run_job
@@ -23,7 +29,8 @@ from .warehouse import WarehouseConfig, loader_for
 REQUIRED = ["JOB_NAME", "source_root", "output_root", "warehouse_secret_id"]
 # --mode airports: an upload of dim/airports.csv (airports_job); otherwise a day's run,
 # which needs --flight_date.
-OPTIONAL = ["flight_date", "mode", "run_id", "trigger_key", "JOB_RUN_ID"]
+# --max_reject_share: the share of rejected rows above which a day fails (contract.py).
+OPTIONAL = ["flight_date", "mode", "run_id", "trigger_key", "max_reject_share", "JOB_RUN_ID"]
 
 
 def parse_job_args(argv: list[str], required: list[str], optional: list[str]) -> dict[str, str]:
@@ -83,7 +90,11 @@ def main(argv: list[str]) -> None:
         if not args.get("flight_date"):
             raise SystemExit("error: missing job argument(s): --flight_date")
         try:
-            config = JobConfig(parse_flight_date(args["flight_date"]), run_id, trigger_key)
+            share = args.get("max_reject_share")
+            config = JobConfig(
+                parse_flight_date(args["flight_date"]), run_id, trigger_key,
+                parse_reject_share(share) if share else DEFAULT_MAX_REJECT_SHARE,
+            )  # fmt: skip
         except InputContractError as error:
             stage = "read job arguments"
             raise JobFailure(describe(stage, error), stage) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import re
 import zlib
@@ -90,6 +91,29 @@ class AirportsDimension:
     rejects: list[RejectedRecord] = field(default_factory=list)
 
 
+def nearest_header(column: str, header_names: Iterable[str]) -> str | None:
+    """The header name most like `column` (a renamed column: `Dep_Delay`, `ArrDelayMinutes`),
+    by difflib's ratio, case-insensitively; None when nothing is close."""
+    by_lower = {name.lower(): name for name in header_names if name}
+    found = difflib.get_close_matches(column.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[found[0]] if found else None
+
+
+def missing_columns_message(missing: Iterable[str], unmatched: Iterable[str]) -> str:
+    """`missing required column(s) A (nearest header name: 'a_x'), B (no header name close)`:
+    what a renamed column was probably renamed to, among the header names nothing matched."""
+    unmatched = list(unmatched)
+    parts = []
+    for column in missing:
+        near = nearest_header(column, unmatched)
+        parts.append(
+            f"{column} (nearest header name: '{near}')"
+            if near
+            else f"{column} (no header name close)"
+        )
+    return f"missing required column(s) {', '.join(parts)}"
+
+
 def map_header(header: Iterable[str], file_name: str) -> tuple[dict[str, str], tuple[str, ...]]:
     """Match the contract's columns case-insensitively; a missing one stops the run."""
     by_lower: dict[str, str] = {}
@@ -100,16 +124,17 @@ def map_header(header: Iterable[str], file_name: str) -> tuple[dict[str, str], t
                 f"{file_name}: column '{name.strip()}' appears twice", file_name, 1
             )
         by_lower[key] = name
+    wanted = {c.lower() for c in FLIGHT_COLUMNS}
     missing = [c for c in FLIGHT_COLUMNS if c.lower() not in by_lower]
     if missing:
+        unmatched = [h.strip() for h in header if h.strip().lower() not in wanted]
         raise InputContractError(
-            f"{file_name}: missing required column(s) {', '.join(missing)} "
+            f"{file_name}: {missing_columns_message(missing, unmatched)} "
             f"(header is: {','.join(h.strip() for h in header)})",
             file_name,
             1,
         )
     column_for = {c: by_lower[c.lower()] for c in FLIGHT_COLUMNS}
-    wanted = {c.lower() for c in FLIGHT_COLUMNS}
     extras = tuple(h.strip() for h in header if h.strip().lower() not in wanted)
     return column_for, extras
 
@@ -282,8 +307,9 @@ def parse_airports(data: bytes, source_file: str) -> AirportsDimension:
         raise InputContractError(f"{source_file}: file is empty", source_file) from None
     missing = [c for c in AIRPORT_COLUMNS if c not in header]
     if missing:
+        unmatched = [h for h in header if h not in AIRPORT_COLUMNS]
         raise InputContractError(
-            f"{source_file}: missing required column(s) {', '.join(missing)} "
+            f"{source_file}: {missing_columns_message(missing, unmatched)} "
             f"(header is: {','.join(header)})",
             source_file,
             1,

@@ -9,18 +9,21 @@ import datetime as dt
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyspark.sql import Observation, SparkSession
 
 from .contract import (
     AIRPORTS_KEY,
+    DEFAULT_MAX_REJECT_SHARE,
     EMPTY_DAY_MARKER,
+    EXTRA_COLUMNS_COLUMN,
     FLIGHT_REJECT_REASONS,
     InputContractError,
     day_prefix,
     text_over_limit,
 )
+from .day_checks import FAILURE, Thresholds, check_day
 from .failure import JobFailure, cause_of, describe
 from .inputs import Day, FlightFile, discover_day, parse_airports
 from .outputs import run_paths, staged_files, write_airport_rejects, write_staged
@@ -29,6 +32,7 @@ from .summary import RunSummary
 from .transform import (
     airports_frame,
     enrich,
+    extra_column_names,
     input_metrics,
     output_metrics,
     read_flight_files,
@@ -36,6 +40,7 @@ from .transform import (
     validate,
 )
 from .warehouse import StagedDay, WarehouseLoader
+from .warehouse.day_profiles import read_profiles, record_checks
 
 log = logging.getLogger("flightline.job")
 
@@ -56,6 +61,8 @@ class JobConfig:
     flight_date: dt.date
     run_id: str
     trigger_key: str | None = None
+    max_reject_share: float = DEFAULT_MAX_REJECT_SHARE
+    day_check_thresholds: Thresholds = field(default_factory=Thresholds)
 
 
 def _observed(observation: Observation, timeout_seconds: float = 120.0) -> dict:
@@ -123,6 +130,40 @@ def _check_not_empty(day: Day, read_metrics: dict, rows_loaded: int, prefix: str
     )
 
 
+def reject_share_failure(
+    rows_read: int, rejected_by_reason: dict[str, int], threshold: float
+) -> str | None:
+    """Why the day must not load because most of its rows were rejected, or None: the share,
+    the threshold and the commonest reasons (a column whose type changed shows up here)."""
+    rejected = sum(rejected_by_reason.values())
+    if not rows_read or rejected / rows_read <= threshold:
+        return None
+    top = sorted(rejected_by_reason.items(), key=lambda item: (-item[1], item[0]))[:3]
+    reasons = ", ".join(f"{reason} {count}" for reason, count in top)
+    return (
+        f"{rejected} of {rows_read} rows rejected ({rejected / rows_read:.1%}), above the "
+        f"max reject share {threshold:.1%}; top reasons: {reasons}. Nothing was loaded; the "
+        "rejects are kept"
+    )
+
+
+def _check_the_day(loader: WarehouseLoader, config: JobConfig, summary: RunSummary):
+    """Compare the loaded day with its history; keep the results (staging.day_checks and
+    the run summary). None for a day with no rows (declared empty)."""
+    profiles = read_profiles(loader.session, config.flight_date)
+    today = [p for p in profiles if p.flight_date == config.flight_date]
+    if not today:
+        summary.day_checks = {"status": "not checked", "checked": 0, "findings": []}
+        return None
+    result = check_day(today[0], profiles, summary.rows_read, summary.rows_rejected,
+                       config.day_check_thresholds)  # fmt: skip
+    record_checks(loader.session, result, config.run_id)
+    summary.day_checks = result.summary()
+    for finding in summary.day_checks["findings"]:
+        log.warning("day check %s %s: %s", finding["check"], finding["status"], finding["detail"])
+    return result
+
+
 def run_job(
     spark: SparkSession, config: JobConfig, source: Storage, output: Storage,
     loader: WarehouseLoader,
@@ -157,9 +198,13 @@ def run_job(
         summary.ignored_files = day.ignored
         for name in day.ignored:
             log.warning("%s: not read: not named *.csv or *.csv.gz", name)
+        summary.extra_columns = list(extra_column_names(files))
         for f in files:
             if f.extra_columns:
-                log.warning("%s: ignoring extra column(s) %s", f.name, ", ".join(f.extra_columns))
+                log.warning(
+                    "%s: column(s) beyond the contract kept in staging.flights.%s: %s",
+                    f.name, EXTRA_COLUMNS_COLUMN, ", ".join(f.extra_columns),
+                )  # fmt: skip
         progress.at("read airports", AIRPORTS_KEY)
         airports_uri = source.join(AIRPORTS_KEY)
         if airports_uri not in source.list_files(source.join(AIRPORTS_KEY.rsplit("/", 1)[0])):
@@ -210,6 +255,14 @@ def run_job(
         progress.at("check loadable rows", day_prefix(config.flight_date))
         _check_not_empty(day, read_metrics, out_metrics["rows_loaded"] or 0,
                          day_prefix(config.flight_date))  # fmt: skip
+        progress.at("check reject share", day_prefix(config.flight_date))
+        too_many = reject_share_failure(
+            summary.rows_read, summary.rejected_by_reason, config.max_reject_share
+        )
+        if too_many:
+            raise InputContractError(
+                f"{day_prefix(config.flight_date)}: {too_many} in {paths['rejects']}"
+            )
 
         progress.at("load warehouse", paths["staged_flights"])
         result = loader.load_day(
@@ -222,16 +275,25 @@ def run_job(
                 airport_files=staged_files(output, paths["staged_airports"]),
             )
         )
-        loaded = time.monotonic()
         summary.rows_loaded = result.flights_loaded
         summary.rows_replaced = result.flights_deleted
         summary.airports_loaded = result.airports_loaded
         summary.warehouse_seconds = result.warehouse_seconds
+        progress.at("check the day", day_prefix(config.flight_date))
+        checked = _check_the_day(loader, config, summary)
+        loaded = time.monotonic()
         summary.durations_seconds = {
             "read_transform": round(transformed - started, 3),
             "load": round(loaded - transformed, 3),
             "total": round(loaded - started, 3),
         }
+        if checked is not None and checked.status == FAILURE:
+            failed = [c for c in checked.checks if c.status == FAILURE]
+            findings = "; ".join(f"{c.name}: {c.detail}" for c in failed)
+            raise InputContractError(
+                f"{day_prefix(config.flight_date)}: loaded, but the day-level checks failed: "
+                f"{findings}"
+            )
         summary.status = "succeeded"
         progress.at("write run summary", paths["summary"])
         output.write_bytes(paths["summary"], summary.to_json().encode())

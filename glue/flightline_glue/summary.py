@@ -14,6 +14,9 @@ class RunSummary:
     trigger_key: str | None = None
     input_files: list[dict] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)  # in the day's folder, not read
+    # Columns beyond the contract, kept per row in staging.flights.extra_columns (the notice
+    # carries the whole summary, so it names them too).
+    extra_columns: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -29,6 +32,9 @@ class RunSummary:
     rows_replaced: int = 0
     # Seconds the warehouse ran the load's statements (priced by tools/cost: RPU-seconds).
     warehouse_seconds: float = 0.0
+    # Day-level checks after the load (day_checks.py): status, count, findings not ok; every
+    # check is kept per day in staging.day_checks.
+    day_checks: dict = field(default_factory=dict)
     durations_seconds: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     error: str | None = None

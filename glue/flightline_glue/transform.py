@@ -15,6 +15,7 @@ from pyspark.sql import types as T
 
 from .contract import (
     AIRPORT_ID_PATTERN,
+    EXTRA_COLUMNS_COLUMN,
     FLIGHT_COLUMNS,
     MAX_DELAY_MINUTES,
     MIN_DELAY_MINUTES,
@@ -59,8 +60,45 @@ def _unquoted(field: Column) -> Column:
     return F.when(trimmed.startswith('"'), F.regexp_replace(inner, '""', '"')).otherwise(field)
 
 
-def read_flight_file(spark: SparkSession, path: str, flight_file: FlightFile) -> DataFrame:
-    """One file as raw strings in canonical columns, with its name and line numbers.
+def extra_column_names(files: Sequence[FlightFile]) -> tuple[str, ...]:
+    """The day's columns beyond the contract, in first-seen order; headers match
+    case-insensitively, so `Tail` and `tail` in two files are one column (first spelling)."""
+    names: dict[str, str] = {}
+    for flight_file in files:
+        for name in flight_file.extra_columns:
+            names.setdefault(name.lower(), name)
+    return tuple(names.values())
+
+
+def extras_type(names: Sequence[str]) -> T.DataType:
+    """One struct field per extra column (text as written); a plain null string when the day
+    has none (Parquet has no empty struct; COPY still finds the column by position)."""
+    if not names:
+        return T.StringType()
+    return T.StructType([T.StructField(name, T.StringType()) for name in names])
+
+
+def _extras(fields: Column, flight_file: FlightFile, names: Sequence[str]) -> Column:
+    """This file's values of the day's extra columns, or null when it has none of them."""
+    kind = extras_type(names)
+    index = {name.strip().lower(): i for i, name in enumerate(flight_file.header)}
+    if not any(name.lower() in index for name in names):
+        return F.lit(None).cast(kind)
+    return F.struct(
+        *[
+            (F.get(fields, index[name.lower()]) if name.lower() in index else F.lit(None))
+            .cast("string")
+            .alias(name)
+            for name in names
+        ]
+    )
+
+
+def read_flight_file(
+    spark: SparkSession, path: str, flight_file: FlightFile, extra_names: Sequence[str] = ()
+) -> DataFrame:
+    """One file as raw strings in canonical columns, with its name and line numbers, and its
+    values of the day's extra columns (`extra_names`) in one struct column `extras`.
 
     The file is read as text, one row per physical line (LF or CRLF), so a line's number is
     its physical line number whatever it holds: blank lines (skipped here, but counted),
@@ -93,6 +131,7 @@ def read_flight_file(spark: SparkSession, path: str, flight_file: FlightFile) ->
             F.get(fields, index[canonical.lower()]).alias(RAW[canonical])
             for canonical in FLIGHT_COLUMNS
         ],
+        _extras(fields, flight_file, extra_names).alias("extras"),
         F.col("value").alias("line"),
         F.size(fields).alias("field_count"),
         F.lit(len(flight_file.header)).alias("expected_fields"),
@@ -106,7 +145,7 @@ def read_flight_file(spark: SparkSession, path: str, flight_file: FlightFile) ->
 
 
 _RAW_SCHEMA = T.StructType(
-    [T.StructField(name, T.StringType()) for name in (*RAW.values(), "line")]
+    [T.StructField(name, T.StringType()) for name in (*RAW.values(), "extras", "line")]
     + [T.StructField(name, T.IntegerType()) for name in ("field_count", "expected_fields")]
     + [T.StructField("source_file", T.StringType()), T.StructField("source_line", T.IntegerType())]
 )
@@ -114,7 +153,8 @@ _RAW_SCHEMA = T.StructType(
 
 def read_flight_files(spark: SparkSession, files: Sequence[tuple[str, FlightFile]]) -> DataFrame:
     """Every file's raw rows in one frame (none for a day declared empty without files)."""
-    frames = [read_flight_file(spark, path, flight_file) for path, flight_file in files]
+    names = extra_column_names([flight_file for _, flight_file in files])
+    frames = [read_flight_file(spark, path, flight_file, names) for path, flight_file in files]
     if not frames:
         return spark.createDataFrame([], _RAW_SCHEMA)
     result = frames[0]
@@ -313,6 +353,7 @@ def enrich(
         "source_line": F.col("source_line"),
         "run_id": F.lit(run_id),
         "loaded_at": F.lit(loaded_at).cast(T.TimestampNTZType()),
+        EXTRA_COLUMNS_COLUMN: F.col("extras"),
     }
     assert tuple(columns) == STAGED_FLIGHT_COLUMNS  # the DDL's order is the COPY contract
     return joined.select(*[expr.alias(name) for name, expr in columns.items()])

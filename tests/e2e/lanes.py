@@ -287,9 +287,15 @@ def lane_files(lane: Lane) -> dict[str, Any]:
 
     # Schema evolution: the next day's file carries a new column.
     new_key = "daily_flights/date=2024-04-02/flights.csv"
-    lane.put(new_key, with_column(sample_day("2024-01-02"), "TailNumber", "N123"))
+    lane.put(new_key, with_column(sample_day("2024-01-02"), "CancellationCode", "B"))
     (out["new_column"],) = finish(lane, new_key)
     out["new_column_staged"] = lane.warehouse.staged("2024-04-02")
+    # The column the contract does not know is kept per row, not dropped.
+    out["new_column_kept"] = lane.warehouse.rows(
+        "select count(*) from staging.flights where flight_date = %s "
+        "and extra_columns ->> 'CancellationCode' = 'B'",
+        "2024-04-02",
+    )[0][0]
     return out
 
 

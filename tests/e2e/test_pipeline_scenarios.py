@@ -362,7 +362,8 @@ def test_the_crawler_runs_only_when_the_columns_change(outcomes) -> None:
     late = out["late"]
     assert late["notice"]["crawler"]["ran"] is False, late["notice"]["crawler"]
     assert "StartCrawler" not in states(late)
-    # A new column: the crawler runs, says why, and the job loads the day (extra column ignored).
+    # A new column: the crawler runs, says why, and the job loads the day, the column's values
+    # kept per row in staging.flights.extra_columns and named in the notice.
     new = out["new_column"]
     assert new["status"] == "SUCCEEDED", states(new)
     assert new["notice"]["crawler"] == {
@@ -371,6 +372,8 @@ def test_the_crawler_runs_only_when_the_columns_change(outcomes) -> None:
     }
     assert "StartCrawler" in states(new)
     assert out["new_column_staged"] == expected("2024-01-02")["valid_rows"]
+    assert out["new_column_kept"] == expected("2024-01-02")["valid_rows"]
+    assert new["notice"]["summary"]["extra_columns"] == ["CancellationCode"]
 
 
 def test_a_missed_day_raises_the_notice_and_a_loaded_day_does_not(outcomes) -> None:

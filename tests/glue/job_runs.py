@@ -34,11 +34,15 @@ def day_folder(source: Path) -> Path:
 
 
 def run(spark, source: Path, tmp_path: Path, db, run_id: str, output: Path | None = None,
-        storage: LocalStorage | None = None):  # fmt: skip
-    """Run the job for DAY; the output goes to `storage`, else to `output` or tmp_path/output."""
+        storage: LocalStorage | None = None, max_reject_share: float = 1.0):  # fmt: skip
+    """Run the job for DAY; the output goes to `storage`, else to `output` or tmp_path/output.
+
+    The hostile-row tests feed days of mostly bad rows to see each one quarantined, so the
+    day-level reject gate is off unless a test sets it (test_job_day_gates.py)."""
     storage = storage or LocalStorage(output or tmp_path / "output")
     loader = PostgresLoader(db.login("loader").url, storage)
-    return run_job(spark, JobConfig(DAY, run_id), LocalStorage(source), storage, loader)
+    config = JobConfig(DAY, run_id, max_reject_share=max_reject_share)
+    return run_job(spark, config, LocalStorage(source), storage, loader)
 
 
 def failure_of(job: Callable[[], object]) -> str:
@@ -52,10 +56,14 @@ def failure_of(job: Callable[[], object]) -> str:
 
 
 def fail(spark, source: Path, tmp_path: Path, db, run_id: str, output: Path | None = None,
-         storage: LocalStorage | None = None) -> tuple[str, dict]:  # fmt: skip
+         storage: LocalStorage | None = None, max_reject_share: float = 1.0,
+         ) -> tuple[str, dict]:  # fmt: skip
     """Run, expect a failure; return (one-line message, the written summary)."""
     storage = storage or LocalStorage(output or tmp_path / "output")
-    message = failure_of(lambda: run(spark, source, tmp_path, db, run_id, storage=storage))
+    message = failure_of(
+        lambda: run(spark, source, tmp_path, db, run_id, storage=storage,
+                    max_reject_share=max_reject_share)
+    )  # fmt: skip
     summary_file = storage.root / layout.summary_key(run_id, DAY)
     summary = json.loads(summary_file.read_text())
     assert (summary["status"], summary["error"]) == ("failed", message)

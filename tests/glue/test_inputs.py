@@ -43,7 +43,32 @@ def test_missing_required_columns_name_the_file_and_the_columns():
         )
     message = str(error.value)
     assert "daily_flights/date=2024-01-01/x.csv" in message
-    assert "DestAirportID, ArrDelay" in message
+    assert "missing required column(s) DestAirportID (no header name close), ArrDelay" in message
+
+
+@pytest.mark.parametrize(
+    ("header", "column", "nearest"),
+    [
+        ("Carrier,OriginAirportID,DestAirportID,Dep_Delay,ArrDelay", "DepDelay", "Dep_Delay"),
+        ("Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelayMinutes,TailNumber",
+         "ArrDelay", "ArrDelayMinutes"),
+        ("Carrier,OriginAirportId,DestAirport,DepDelay,ArrDelay", "DestAirportID", "DestAirport"),
+        ("Airline,OriginAirportID,DestAirportID,DepDelay,ArrDelay", "Carrier", None),
+    ],
+)  # fmt: skip
+def test_a_renamed_column_names_the_nearest_header_name(header, column, nearest):
+    """A required column missing or renamed: one line naming it and the header name most like
+    it among those the contract does not know (what it was probably renamed to)."""
+    with pytest.raises(InputContractError) as error:
+        map_header(header.split(","), "daily_flights/date=2024-01-01/x.csv")
+    message = str(error.value)
+    assert "\n" not in message
+    expected = (
+        f"{column} (nearest header name: '{nearest}')"
+        if nearest
+        else f"{column} (no header name close)"
+    )
+    assert f"missing required column(s) {expected} (header is: {header})" in message
 
 
 def test_a_column_given_twice_is_an_error():

@@ -174,7 +174,9 @@ def test_a_file_missing_a_column_fails_the_run_and_changes_nothing(
         run(spark, source, tmp_path, pg_database, CLEAN_DAY, "run-2")
 
     assert "daily_flights/date=2024-01-01/late.csv" in str(error.value)
-    assert "DestAirportID, ArrDelay" in str(error.value)
+    assert "missing required column(s) DestAirportID (no header name close), ArrDelay" in str(
+        error.value
+    )
     assert day_rows(pg_database, CLEAN_DAY) == before
     assert extra.exists()
 

@@ -118,10 +118,10 @@ def test_a_day_is_deleted_and_copied_in_one_batch_transaction(data_api, bucket):
         "lock staging.flights, staging.airports",
         "delete from staging.flights where flight_date = '2024-01-03'",
         f"copy staging.flights from '{RUN}/flights.manifest' iam_role '{ROLE}' "
-        "format as parquet manifest",
+        "format as parquet serializetojson manifest",
         "delete from staging.airports",
         f"copy staging.airports from '{RUN}/airports.manifest' iam_role '{ROLE}' "
-        "format as parquet manifest",
+        "format as parquet serializetojson manifest",
     ]
     expect_batch(
         stubber, "b-1", sqls, "FINISHED", rows=(0, 1971, 1971, 76, 76), started=1,
@@ -229,7 +229,8 @@ def test_an_airports_upload_replaces_the_airports_table_alone_in_one_batch(data_
     sqls = [
         "lock staging.airports",
         "delete from staging.airports",
-        f"copy staging.airports from '{uri}.manifest' iam_role '{ROLE}' format as parquet manifest",
+        f"copy staging.airports from '{uri}.manifest' iam_role '{ROLE}' "
+        "format as parquet serializetojson manifest",
     ]
     expect_batch(stubber, "a-1", sqls, "FINISHED", rows=(0, 76, 74))
     staged = StagedAirports("exec-2", uri, tuple(files))

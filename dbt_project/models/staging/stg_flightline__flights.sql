@@ -14,5 +14,7 @@ select
     cast(source_file as varchar(512)) as source_file,
     cast(source_line as integer) as source_line,
     cast(run_id as varchar(128)) as run_id,
-    cast(loaded_at as timestamp) as loaded_at
+    cast(loaded_at as timestamp) as loaded_at,
+    -- Columns the files had beyond the contract, as loaded (SUPER on Redshift, jsonb here).
+    extra_columns
 from {{ source('flightline', 'flights') }}

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from .sql import SqlSession
+
 
 @dataclass(frozen=True)
 class StagedDay:
@@ -40,6 +42,8 @@ class LoadResult:
 class WarehouseLoader(Protocol):
     # Format the job stages rows in for this warehouse's bulk load: "csv" or "parquet".
     staged_format: str
+    # Plain SQL on the warehouse as the loader (day profiles and checks).
+    session: SqlSession
 
     def check_schema(self) -> None:
         """Raise ddl.WarehouseNotReady unless the warehouse has every staging migration this

@@ -34,6 +34,9 @@ TABLE_OPTIONS = {
     },
     "postgres": {"flights_table_options": "", "airports_table_options": ""},
 }
+# The dialect's semi-structured type, for the columns that keep a file's extra columns
+# ("SUPER type", Amazon Redshift Database Developer Guide; jsonb is PostgreSQL's nearest).
+COLUMN_TYPES = {"redshift": {"semi_structured": "super"}, "postgres": {"semi_structured": "jsonb"}}
 POSTGRES_EXTRAS = (
     "create index if not exists flights_flight_date_idx on staging.flights (flight_date)",
 )
@@ -61,7 +64,7 @@ def statements_of(sql: str) -> tuple[str, ...]:
 
 
 def migrations(dialect: str) -> list[Migration]:
-    options = TABLE_OPTIONS[dialect]
+    options = {**TABLE_OPTIONS[dialect], **COLUMN_TYPES[dialect]}
     result = []
     files = [f for f in DDL_DIR.iterdir() if f.name.startswith("V") and f.name.endswith(".sql")]
     for path in sorted(files, key=lambda f: f.name):

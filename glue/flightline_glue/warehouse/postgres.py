@@ -42,12 +42,13 @@ class PostgresLoader:
     def __init__(self, conninfo: str, storage: Storage) -> None:
         self.conninfo = conninfo
         self.storage = storage
+        self.session = PostgresSession(conninfo, application_name="flightline-glue")
 
     def _connect(self) -> psycopg.Connection:
         return psycopg.connect(self.conninfo, application_name="flightline-glue")
 
     def check_schema(self) -> None:
-        check_schema(PostgresSession(self.conninfo, application_name="flightline-glue"))
+        check_schema(self.session)
 
     def _copy(self, cursor: psycopg.Cursor, table: str, columns, files) -> int:
         sql = f"copy {table} ({', '.join(columns)}) from stdin with (format csv)"

@@ -32,11 +32,16 @@ class RedshiftLoader:
         self.storage = storage
 
     def _copy(self, table: str, folder_uri: str, files) -> str:
-        """COPY of exactly the staged files, through a manifest written beside them."""
+        """COPY of exactly the staged files, through a manifest written beside them.
+
+        SERIALIZETOJSON loads a Parquet struct into a SUPER column (staging.flights'
+        extra_columns) as a SUPER object ("Using COPY to load data into SUPER columns",
+        "Copying data from columnar-format Parquet and ORC", Amazon Redshift Database
+        Developer Guide); it changes nothing for scalar columns."""
         manifest = write_manifest(self.storage, folder_uri, files)
         return (
             f"copy {table} from {literal(manifest)} iam_role {literal(self.copy_role_arn)} "
-            "format as parquet manifest"
+            "format as parquet serializetojson manifest"
         )
 
     def check_schema(self) -> None:
