@@ -33,7 +33,9 @@ from tools.cost.model import run_price
 from tools.e2e.follow import state_outputs, task_errors
 
 # The ops lane holds the crawler busy for a minute: polls (1 s apart locally) must outlast it.
-PIPELINE_PARAMETERS = {"CrawlerMaxPolls": "150"}
+# The files lane writes a day's three files a second apart: a 10 s quiet period (5 s in the
+# local env) still covers them when the machine is busy (a run at load 20 saw two loads).
+PIPELINE_PARAMETERS = {"CrawlerMaxPolls": "150", "DayQuietSeconds": "10"}
 
 
 def selected_lanes() -> list[str]:
