@@ -46,7 +46,7 @@ check-java:
 	@command -v java >/dev/null || { echo "error: Java not found: Spark 4.1 needs a JRE 17 (Debian/Ubuntu: apt-get install -y default-jre-headless)" >&2; exit 1; }
 
 .PHONY: test
-test: venv check-java $(IAM_SIMULATE_STAMP) ## Run the whole test suite (starts the local services it needs)
+test: venv check-java chromium $(IAM_SIMULATE_STAMP) ## Run the whole test suite (starts the local services it needs)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: test-fast

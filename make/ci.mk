@@ -36,5 +36,5 @@ test-unit: venv check-java $(IAM_SIMULATE_STAMP) ## Run the tests that need no l
 	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
 .PHONY: test-integration
-test-integration: venv check-java ## Run the tests against PostgreSQL and LocalStack (started on demand)
+test-integration: venv check-java chromium ## Run the tests against PostgreSQL and LocalStack (started on demand)
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
