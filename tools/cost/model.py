@@ -141,7 +141,17 @@ def fixed_lines(templates: dict[str, dict], params: dict[str, str]) -> list[Line
     lines.append(Line("fixed", "secrets", str(secrets), secrets * prices.SECRET_MONTH))
     alarms = len(_resources(templates, "AWS::CloudWatch::Alarm"))
     lines.append(Line("fixed", "CloudWatch alarms", str(alarms), alarms * prices.ALARM_MONTH))
+    if _resources(templates, "AWS::QuickSight::Dashboard"):  # EnableDashboards: the stack is in
+        lines.append(quicksight_line(params))
     return lines
+
+
+def quicksight_line(params: dict[str, str]) -> Line:
+    """QuickSight bills users, not resources: one author who owns the stack's assets and
+    `DashboardReaders` readers (a what-if: --set DashboardReaders=N)."""
+    readers = int(params.get("DashboardReaders", "1"))
+    monthly = prices.QUICKSIGHT_AUTHOR_MONTH + readers * prices.QUICKSIGHT_READER_MONTH
+    return Line("fixed", "QuickSight users", f"1 author, {readers} reader(s)", monthly)
 
 
 def load_lines(
