@@ -55,7 +55,7 @@ RUN_TESTS = $(if $(filter 1,$(KEEP_SERVICES)),FLIGHTLINE_KEEP_SERVICES=1 )$(PY) 
   around -- $(PY) -m pytest $(PYTEST_PARALLEL)
 
 .PHONY: test
-test: venv check-java $(IAM_SIMULATE_STAMP) ## Run the whole suite, every tier (what CI runs; KEEP_SERVICES=1 keeps the services up)
+test: venv check-java chromium $(IAM_SIMULATE_STAMP) ## Run the whole suite, every tier (what CI runs; KEEP_SERVICES=1 keeps the services up)
 	$(RUN_TESTS) $(PYTEST_ARGS)
 
 .PHONY: test-quick
@@ -63,7 +63,7 @@ test-quick: venv $(IAM_SIMULATE_STAMP) ## Tier 1: the tests that touch no local 
 	$(PY) -m pytest -m quick $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 .PHONY: test-services
-test-services: venv check-java ## Tier 2: the tests against PostgreSQL, Spark and LocalStack (started on demand)
+test-services: venv check-java chromium ## Tier 2: the tests against PostgreSQL, Spark and LocalStack (started on demand)
 	$(RUN_TESTS) -m services $(PYTEST_ARGS)
 
 .PHONY: test-lanes

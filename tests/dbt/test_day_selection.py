@@ -11,8 +11,6 @@ import pytest
 
 from tests.fixtures.dbt import Dbt, DbtResult, LoadStaging
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
 DAY1, DAY2 = date(2024, 1, 1), date(2024, 1, 2)
 DAY_SELECTION = ("--select", "source:flightline.flights+")
 FLIGHTS_BRANCH = {

@@ -13,7 +13,6 @@ import yaml
 from tests.fixtures.dbt import DBT_PROJECT_DIR, Dbt
 from tests.fixtures.postgres import throwaway_database
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
 MARTS = ("fct_flights", "dim_airports", "mart_on_time_performance")
 
 

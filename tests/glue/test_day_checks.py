@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import psycopg
-import pytest
 from flightline_glue.day_checks import FAILURE, OK, WARNING, DayProfile, Thresholds, check_day
 from flightline_glue.job import JobConfig, run_job
 from flightline_glue.storage import LocalStorage
@@ -81,8 +80,6 @@ def test_the_first_day_has_nothing_to_compare_and_is_ok():
     assert result.status == OK
 
 
-@pytest.mark.slow
-@pytest.mark.integration
 def test_the_job_keeps_the_checks_of_a_short_day(spark, tmp_path, pg_database):
     """Real rows: the sample Monday loads; a week later a tenth of it arrives, without UA."""
     source = tmp_path / "landing"

@@ -11,8 +11,6 @@ from flightline_glue.job import reject_share_failure
 
 from tests.glue.job_runs import DAY, GOOD, HEADER, day_folder, fail, loaded, rejects, run
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
 
 def test_a_renamed_required_column_fails_before_any_write(spark, landing, tmp_path, pg_database):
     day = day_folder(landing)

@@ -7,14 +7,11 @@ import csv
 import json
 
 import psycopg
-import pytest
 from flightline_glue.outputs import write_staged
 from flightline_glue.storage import LocalStorage
 from flightline_glue.transform import read_flight_files
 
 from tests.glue.job_runs import DAY, HEADER, day_folder, run
-
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 def extras_loaded(db) -> dict[tuple[str, int], object]:

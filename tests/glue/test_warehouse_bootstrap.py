@@ -65,7 +65,7 @@ def test_principals_are_unprivileged_logins_named_as_on_redshift(
     pg_database: localpg.ConnInfo,
 ) -> None:
     roles = {r[0]: r[1:] for r in state(pg_database)["roles"]}
-    for principal in ("loader", "dbt", "crawler"):
+    for principal in ("loader", "dbt", "crawler", "reader"):
         name = pg_database.login(principal).user
         # not superuser, cannot create databases or roles, can log in, no RLS bypass
         assert roles[name] == (False, False, False, True, False), name
@@ -93,6 +93,17 @@ def test_each_principal_holds_exactly_what_it_needs(pg_database: localpg.ConnInf
         "InsufficientPrivilege"
     )
     assert fails(crawler, "create schema crawler_scratch") == "InsufficientPrivilege"
+    # The dashboards' reader (B002) reads what dbt builds in the marts, nothing else.
+    reader = pg_database.login("reader")
+    with psycopg.connect(dbt.url, autocommit=True) as conn:
+        conn.execute("create table analytics_marts.built_later as select 1 as x")
+        conn.execute("create schema analytics_other")
+        conn.execute("create table analytics_other.t as select 1 as x")
+    assert fails(reader, "select x from analytics_marts.built_later") is None
+    assert fails(reader, "select x from analytics_other.t") == "InsufficientPrivilege"
+    assert fails(reader, "select count(*) from staging.flights") == "InsufficientPrivilege"
+    assert fails(reader, "delete from analytics_marts.built_later") == "InsufficientPrivilege"
+    assert fails(reader, "create table analytics_marts.mine (x int)") == "InsufficientPrivilege"
 
 
 def test_tables_the_loader_creates_later_stay_readable(pg_database: localpg.ConnInfo) -> None:

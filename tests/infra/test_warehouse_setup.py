@@ -127,6 +127,8 @@ def test_a_fresh_namespace_gets_users_grants_and_migrations_as_the_admin(aws) ->
         'create user "IAMR:flightline-dev-load-job" password disable',
         'create user "IAMR:flightline-dev-dbt" password disable',
         "create user \"glue_crawler\" password 'Pw0rd-x'",
+        # No dashboards in dev: the reader exists (B002 grants to it) but cannot log in.
+        'create user "dashboard_reader" password disable',
     ]
     bootstrap = batches[2]
     assert 'create schema if not exists staging authorization "IAMR:flightline-dev-load-job"' in (
@@ -138,8 +140,13 @@ def test_a_fresh_namespace_gets_users_grants_and_migrations_as_the_admin(aws) ->
     ) in bootstrap
     assert 'grant create on database "flightline" to "IAMR:flightline-dev-dbt"' in bootstrap
     assert bootstrap[-1].startswith("insert into public.warehouse_bootstrap")
+    # B002: the dashboards' reader may read the marts and nothing else.
+    b002 = batches[3]
+    assert 'grant select on all tables in schema analytics_marts to "dashboard_reader"' in b002
+    assert not any("staging" in statement for statement in b002)
     # Staging tables are created as the loader, so it owns them.
-    v001 = batches[4]
+    first_migration = 2 + len(bootstrap_files()) + 1  # after the migrations record table
+    v001 = batches[first_migration]
     assert v001[0] == "set session authorization 'IAMR:flightline-dev-load-job'"
     assert v001[1].startswith("create table if not exists staging.flights")
     assert v001[-2] == (
@@ -148,7 +155,8 @@ def test_a_fresh_namespace_gets_users_grants_and_migrations_as_the_admin(aws) ->
     assert v001[-1] == "set session authorization default"
     # V002 widens a varchar: Redshift refuses that in a transaction block, so one statement
     # per call, and the version is recorded only after both succeeded.
-    assert [b[1] for b in batches[5:8]] == [
+    v002 = first_migration + 1
+    assert [b[1] for b in batches[v002 : v002 + 3]] == [
         "alter table staging.flights alter column run_id type varchar(128)",
         "alter table staging.airports alter column run_id type varchar(128)",
         "insert into staging.schema_migrations (version, applied_at) values ('V002', getdate())",
@@ -158,14 +166,18 @@ def test_a_fresh_namespace_gets_users_grants_and_migrations_as_the_admin(aws) ->
         "IAMR:flightline-dev-load-job",
         "IAMR:flightline-dev-dbt",
         "glue_crawler",
+        "dashboard_reader",
     ]
-    assert any("bootstrap applied: B001" in line for line in logs)
+    assert any("bootstrap applied: B001, B002" in line for line in logs)
 
 
 def test_a_second_deploy_changes_nothing_but_the_crawler_password_it_keeps(aws) -> None:
     clients, _, api = aws
     batches = sent_batches(clients["redshift-data"])
-    users = ["IAMR:flightline-dev-load-job", "IAMR:flightline-dev-dbt", "glue_crawler"]
+    users = [
+        "IAMR:flightline-dev-load-job", "IAMR:flightline-dev-dbt", "glue_crawler",
+        "dashboard_reader",
+    ]  # fmt: skip
     api.query(users)
     api.batch()  # the crawler's password, kept equal to its secret
     api.batch()  # bootstrap record table (if not exists)

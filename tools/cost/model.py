@@ -98,12 +98,37 @@ def _condition(name: str, conditions: dict, params: dict[str, str]) -> bool:
     return value == str(right)
 
 
+def _evaluate(expression: Any, conditions: dict, params: dict[str, str]) -> bool | None:
+    """Fn::Equals of a parameter and a literal, and Fn::And / Fn::Or / Fn::Not / Condition
+    over such; None for anything else."""
+    if not isinstance(expression, dict) or len(expression) != 1:
+        return None
+    ((kind, args),) = expression.items()
+    if kind == "Fn::Equals":
+        return _condition_of(args, params)
+    if kind == "Condition":
+        return _evaluate(conditions.get(args), conditions, params)
+    values = [_evaluate(a, conditions, params) for a in args]
+    if None in values:
+        return None
+    if kind == "Fn::And":
+        return all(values)
+    if kind == "Fn::Or":
+        return any(values)
+    return not values[0] if kind == "Fn::Not" else None
+
+
+def _condition_of(args: list, params: dict[str, str]) -> bool:
+    left, right = args
+    value = params.get(left["Ref"], "") if isinstance(left, dict) else str(left)
+    return value == str(right)
+
+
 def _deployed(name: str, conditions: dict, params: dict[str, str]) -> bool:
-    """A simple Fn::Equals condition's value; any other kind counts as deployed (the model
-    errs towards the higher cost)."""
-    if "Fn::Equals" not in conditions.get(name, {}):
-        return True
-    return _condition(name, conditions, params)
+    """A condition's value; one the model cannot evaluate counts as deployed (the model errs
+    towards the higher cost)."""
+    value = _evaluate(conditions.get(name), conditions, params)
+    return True if value is None else value
 
 
 def _resolve(value: Any, conditions: dict, params: dict[str, str]) -> Any:
@@ -169,7 +194,17 @@ def fixed_lines(templates: dict[str, dict], params: dict[str, str]) -> list[Line
     lines.append(Line("fixed", "secrets", str(secrets), secrets * prices.SECRET_MONTH))
     alarms = len(_resources(templates, "AWS::CloudWatch::Alarm"))
     lines.append(Line("fixed", "CloudWatch alarms", str(alarms), alarms * prices.ALARM_MONTH))
+    if _resources(templates, "AWS::QuickSight::Dashboard"):  # EnableDashboards: the stack is in
+        lines.append(quicksight_line(params))
     return lines
+
+
+def quicksight_line(params: dict[str, str]) -> Line:
+    """QuickSight bills users, not resources: one author who owns the stack's assets and
+    `DashboardReaders` readers (a what-if: --set DashboardReaders=N)."""
+    readers = int(params.get("DashboardReaders", "1"))
+    monthly = prices.QUICKSIGHT_AUTHOR_MONTH + readers * prices.QUICKSIGHT_READER_MONTH
+    return Line("fixed", "QuickSight users", f"1 author, {readers} reader(s)", monthly)
 
 
 def load_lines(

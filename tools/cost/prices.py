@@ -2,8 +2,8 @@
 pricing pages gave them when this table was written (AWS Glue pricing, AWS CodeBuild pricing,
 AWS Step Functions pricing, Amazon Redshift pricing (Serverless), AWS PrivateLink pricing,
 Amazon VPC pricing (NAT gateway), AWS KMS pricing, AWS Secrets Manager pricing, Amazon
-CloudWatch pricing). Other regions cost more or less; data transfer and storage are left out
-(small for this pipeline). Update the numbers here, nowhere else.
+CloudWatch pricing, Amazon QuickSight pricing). Other regions cost more or less; data
+transfer and storage are left out (small for this pipeline). Update the numbers here, nowhere else.
 """
 
 from __future__ import annotations
@@ -26,3 +26,6 @@ NAT_GATEWAY_HOUR = 0.045
 KMS_KEY_MONTH = 1.00
 SECRET_MONTH = 0.40
 ALARM_MONTH = 0.10
+# Amazon QuickSight (Enterprise, month-to-month): per user; the dashboards stack only.
+QUICKSIGHT_AUTHOR_MONTH = 24.00
+QUICKSIGHT_READER_MONTH = 3.00

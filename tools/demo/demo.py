@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from tools.dashboard.build import demo_step as dashboard_demo_step
 from tools.demo import summaries
 from tools.demo.marts import MART, mart_table
 from tools.deploy.config import load_env
@@ -194,6 +195,9 @@ def run(args, s3, sfn, sns, inbox, bucket: str, machine: str, began: float) -> i
         say(f"  {DOCS_SITE.relative_to(REPO)} (open it in a browser; `make docs` refreshes it)")
     else:
         say(f"  `make docs` writes {DOCS_SITE.relative_to(REPO)} (one self-contained page)")
+
+    step("Dashboard (dashboards/flightline.yaml)")
+    dashboard_demo_step(s3, bucket, say)
 
     failed = [label for label, e in ended.items() if e["status"] != "SUCCEEDED"]
     say(f"\nDemo finished in {time.monotonic() - began:.0f}s")

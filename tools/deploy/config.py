@@ -3,7 +3,8 @@
 ```json
 {
   "region": "us-east-1",                       (optional; else --region / AWS config)
-  "stacks": ["storage", "network", ...],       (deployed in this order)
+  "stacks": ["storage", "network", ...],       (deployed in this order; `dashboards` is
+                                                added when EnableDashboards is "true")
   "parameters": {"EnvName": "dev", ...}        (one map for all stacks; each stack gets the
 }                                               keys its template declares)
 ```
@@ -29,7 +30,11 @@ PARAMETER_DIR = TEMPLATE_DIR / "parameters"
 # comes first: it holds the permissions boundary every workload role is created with (an
 # administrator deploys it once per account and env; CI never deploys it).
 CI_STACK = "ci-deploy-role"
-STACK_ORDER = (CI_STACK, "storage", "network", "warehouse", "glue", "orchestration")
+# dashboards (QuickSight) is opt-in: deployed only where the env sets EnableDashboards=true.
+DASHBOARDS_STACK = "dashboards"
+STACK_ORDER = (
+    CI_STACK, "storage", "network", "warehouse", "glue", "orchestration", DASHBOARDS_STACK,
+)  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -81,7 +86,18 @@ def load_env(env: str, parameter_dir: Path = PARAMETER_DIR, root: Path = REPO_RO
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ConfigError(f"{path}: {error}") from error
-    stacks = tuple(data.get("stacks", STACK_ORDER))
+    raw = data.get("parameters", {})
+    parameters = {key: _resolve(key, value, root) for key, value in raw.items()}
+    default = tuple(s for s in STACK_ORDER if s != DASHBOARDS_STACK)
+    stacks = tuple(data.get("stacks", default))
+    dashboards = parameters.get("EnableDashboards", "false") == "true"
+    if DASHBOARDS_STACK in stacks and not dashboards:
+        raise ConfigError(
+            f"{path}: the {DASHBOARDS_STACK} stack is opt-in: set parameters.EnableDashboards "
+            'to "true" (and DashboardViewerArn) instead of listing it'
+        )
+    if dashboards and DASHBOARDS_STACK not in stacks:
+        stacks = (*stacks, DASHBOARDS_STACK)
     unknown = [s for s in stacks if s not in STACK_ORDER]
     if unknown:
         raise ConfigError(f"{path}: unknown stacks {unknown} (known: {list(STACK_ORDER)})")
@@ -91,8 +107,6 @@ def load_env(env: str, parameter_dir: Path = PARAMETER_DIR, root: Path = REPO_RO
         )
     if list(stacks) != sorted(stacks, key=STACK_ORDER.index):
         raise ConfigError(f"{path}: stacks must follow the dependency order {list(STACK_ORDER)}")
-    raw = data.get("parameters", {})
-    parameters = {key: _resolve(key, value, root) for key, value in raw.items()}
     if parameters.get("EnvName") != env:
         raise ConfigError(f"{path}: parameters.EnvName must be {env!r}")
     return EnvConfig(

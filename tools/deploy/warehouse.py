@@ -66,9 +66,21 @@ def set_up_after_deploy(
         secret_arn=admin_secret,
         poll_seconds=poll_seconds,
     )
+    passwords = {"crawler": crawler["password"]}
+    if "DashboardReaderSecretArn" in outputs:  # EnableDashboards: QuickSight logs in as it
+        reader = json.loads(
+            client("secretsmanager").get_secret_value(SecretId=outputs["DashboardReaderSecretArn"])[
+                "SecretString"
+            ]
+        )
+        if reader.get("username") != principals.reader:
+            raise WarehouseSetupError(
+                f"the dashboard reader secret's user is {reader.get('username')!r}, the "
+                f"bootstrap's {principals.reader!r}"
+            )
+        passwords["reader"] = reader["password"]
     result = set_up_warehouse(
-        session, principals, outputs["DatabaseName"], {"crawler": crawler["password"]},
-        reset_passwords=True,
-    )  # fmt: skip
+        session, principals, outputs["DatabaseName"], passwords, reset_passwords=True
+    )
     log(f"warehouse: {result.describe()}")
     return result

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.deploy import cfn_yaml
-from tools.deploy.config import STACK_ORDER, TEMPLATE_DIR, EnvConfig
+from tools.deploy.config import DASHBOARDS_STACK, STACK_ORDER, TEMPLATE_DIR, EnvConfig
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -342,8 +342,10 @@ def load_env_stacks(
     parameters = dict(config.parameters)
     parameters.update(artifact_keys)
     exports: dict[str, str] = {}
+    # An opt-in stack (dashboards) only where the environment enables it.
+    optional = {DASHBOARDS_STACK} - set(config.stacks)
     return {
         name: load_stack(name, parameters, exports, template_dir)
         for name in STACK_ORDER
-        if (template_dir / f"{name}.yaml").is_file()
+        if (template_dir / f"{name}.yaml").is_file() and name not in optional
     }

@@ -1,13 +1,13 @@
 """A throwaway PostgreSQL 15 cluster on 127.0.0.1: the local stand-in for Redshift.
 
-`python -m tools.local postgres start|stop|destroy|status|env|url [--as loader|dbt|crawler]`.
+`python -m tools.local postgres start|stop|destroy|status|env|url [--as loader|dbt|crawler|reader]`.
 Start is idempotent: it creates the cluster on first use (initdb as the `postgres` user when run as
 root, since initdb refuses root), reuses a running one, and applies the warehouse bootstrap
 and staging migrations (flightline_glue/warehouse/bootstrap.py) to the database, as the
 deploy tool does on Redshift. The cluster owner is the admin; the job, dbt and the crawlers
 log in as their own NOSUPERUSER roles named as on Redshift (the `local` environment's
-`IAMR:` users, `glue_crawler`), each with only the bootstrap's grants. Passwords are
-generated per cluster and kept beside it (`logins/<principal>` for the three roles).
+`IAMR:` users, `glue_crawler`, `dashboard_reader`), each with only the bootstrap's grants.
+Passwords are generated per cluster and kept beside it (`logins/<principal>` for each role).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ DATABASE = "flightline"
 LOGINS_DIR = PG_DIR / "logins"
 # Named as the `local` environment's principals would be on Redshift.
 PROJECT, LOCAL_ENV = "flightline", "local"
-PRINCIPAL_KEYS = ("loader", "dbt", "crawler")
+PRINCIPAL_KEYS = ("loader", "dbt", "crawler", "reader")
 PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin",)
 
 
@@ -63,7 +63,7 @@ class ConnInfo:
         return f"postgresql://{user}:{password}@{self.host}:{self.port}/{self.dbname}"
 
     def login(self, principal: str) -> ConnInfo:
-        """The same database as one of the principals (loader, dbt, crawler)."""
+        """The same database as one of the principals (loader, dbt, crawler, reader)."""
         name = principals().names()[principal]
         return ConnInfo(self.host, self.port, name, login_password(principal), self.dbname)
 

@@ -27,6 +27,9 @@ from .sql import SqlSession, identifier, literal
 BOOTSTRAP_DIR = resources.files(__package__) / "bootstrap"
 BOOTSTRAP_TABLE = "public.warehouse_bootstrap"
 CRAWLER_USER = "glue_crawler"
+# The dashboards' read-only login (B002): QuickSight's data source on AWS, `make dashboard`
+# locally. A password user: QuickSight's Redshift data sources log in with one.
+READER_USER = "dashboard_reader"
 
 
 def iam_role_names(project: str, env: str) -> dict[str, str]:
@@ -37,11 +40,13 @@ def iam_role_names(project: str, env: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Principals:
-    """Database user names: the Glue job (loader), the dbt build and the JDBC crawlers."""
+    """Database user names: the Glue job (loader), the dbt build, the JDBC crawlers and the
+    dashboards' reader."""
 
     loader: str
     dbt: str
     crawler: str = CRAWLER_USER
+    reader: str = READER_USER
 
     @classmethod
     def for_env(cls, project: str, env: str) -> Principals:
@@ -49,7 +54,10 @@ class Principals:
         return cls(loader=f"IAMR:{roles['loader']}", dbt=f"IAMR:{roles['dbt']}")
 
     def names(self) -> dict[str, str]:
-        return {"loader": self.loader, "dbt": self.dbt, "crawler": self.crawler}
+        return {
+            "loader": self.loader, "dbt": self.dbt, "crawler": self.crawler,
+            "reader": self.reader,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)

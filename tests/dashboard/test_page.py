@@ -1,0 +1,209 @@
+"""The dashboard page in a real browser: the sample days through the real job (local Spark)
+and a real dbt build on the local PostgreSQL, the page built from the definition as the
+read-only dashboard reader, opened in headless Debian chromium through Playwright. Every
+chart must have rendered the marks its data implies, and the filters must narrow them.
+
+The screenshot goes to build/dashboard/screenshots/ (CI keeps it as an artifact).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.fixtures.dbt import MARTS, Dbt
+from tools.dashboard import build as build_mod
+from tools.dashboard import definition as definition_mod
+from tools.dashboard import sources
+from tools.local import postgres as localpg
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO_ROOT / "build" / "dashboard" / "screenshots"
+SAMPLE_DAYS = [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)]
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium")
+    if not found:
+        pytest.fail("chromium not found: `make chromium` installs Debian's package (apt-get)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def warehouse(dbt_database: localpg.ConnInfo, loaded_staging, dbt: Dbt, tmp_path_factory):
+    """The sample days loaded once by the real job, one dbt build; the job's output root."""
+    output_root = tmp_path_factory.mktemp("job-output")
+    loaded = loaded_staging(dbt_database, SAMPLE_DAYS, output_root=output_root)
+    result = dbt("build")
+    assert result.success, result.failed()
+    return dbt_database, output_root, {str(day): rows for day, rows in loaded.items()}
+
+
+@pytest.fixture(scope="module")
+def built(warehouse, tmp_path_factory) -> build_mod.Built:
+    database, output_root, _ = warehouse
+    reader_url = database.login("reader").url
+    return build_mod.build(
+        definition_mod.load(),
+        lambda: psycopg.connect(reader_url),
+        sources.local_summaries(output_root),
+        tmp_path_factory.mktemp("dashboard") / "index.html",
+        source_note="the test warehouse",
+    )
+
+
+@pytest.fixture(scope="module")
+def browser_page(built: build_mod.Built) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # Debian's chromium, never a browser Playwright downloads itself.
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.route("**/*", lambda route: route.abort() if not route.request.url.startswith(
+            "file:") else route.continue_())  # fmt: skip
+        page.goto(built.path.as_uri())
+        page.evaluate("window.flightlineDashboard.ready.then(() => true)")
+        page.errors = errors  # type: ignore[attr-defined]
+        yield page
+        browser.close()
+
+
+def mart(database: localpg.ConnInfo, sql: str) -> list[tuple]:
+    with psycopg.connect(database.url) as conn:  # the admin: independent of the page's reader
+        return conn.execute(sql).fetchall()
+
+
+def labels(page, visual_id: str, mark: str) -> list[str]:
+    """The aria-labels Vega gives each mark: `field: value; ...` for every encoded field."""
+    return page.eval_on_selector_all(
+        f"#{visual_id} g.mark-{mark}.role-mark path",  # not the legend's symbols
+        "paths => paths.map(p => p.getAttribute('aria-label'))",
+    )
+
+
+def label_value(label: str, title: str) -> str:
+    match = re.search(rf"(?:^|; ){re.escape(title)}: ([^;]*)", label)
+    assert match, (title, label)
+    return match.group(1)
+
+
+def set_filter(page, param: str, value: str) -> None:
+    page.eval_on_selector(
+        f"[data-filter-param={param}]",
+        "(el, v) => { el.value = v; el.dispatchEvent(new Event('change')); }",
+        value,
+    )
+    page.evaluate("window.flightlineDashboard.apply()")
+
+
+def test_every_chart_rendered_and_the_page_loads_nothing_from_outside(browser_page, built):
+    definition = definition_mod.load()
+    charts = [v.id for v in definition.visuals() if v.kind != "table"]
+    rendered = browser_page.eval_on_selector_all(
+        "[data-rendered=true]", "cards => cards.map(c => c.id)"
+    )
+    assert sorted(rendered) == sorted(charts)
+    for chart in charts:
+        marks = browser_page.eval_on_selector_all(f"#{chart} g.role-mark path", "p => p.length")
+        assert marks > 0, chart
+    assert browser_page.errors == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser_page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    assert "<script src=" not in built.path.read_text()
+
+
+def test_one_bar_per_carrier_with_its_on_time_share(browser_page, warehouse):
+    database, _, _ = warehouse
+    expected = {
+        carrier: 100 * float(on_time) / float(completed)
+        for carrier, on_time, completed in mart(
+            database,
+            f"select carrier_code, sum(on_time_flights), sum(completed_flights) "
+            f"from {MARTS}.mart_on_time_performance group by carrier_code",
+        )
+    }
+    bars = labels(browser_page, "on_time_share_by_carrier", "rect")
+    shown = {label_value(b, "Carrier"): label_value(b, "On-time share") for b in bars}
+    assert shown.keys() == expected.keys()
+    for carrier, share in shown.items():  # shown as a whole percentage
+        assert abs(float(share.rstrip("%")) - expected[carrier]) <= 0.5, carrier
+
+
+def test_one_point_per_carrier_and_day(browser_page, warehouse):
+    database, _, _ = warehouse
+    (pairs,) = mart(
+        database,
+        f"select count(distinct (flight_date, carrier_code)) from {MARTS}.mart_on_time_performance",
+    )[0]
+    assert len(labels(browser_page, "on_time_share_by_day", "symbol")) == pairs
+
+
+def test_cancellations_per_day_match_the_fact_table(browser_page, warehouse):
+    database, _, _ = warehouse
+    expected = {
+        str(day): str(cancelled)
+        for day, cancelled in mart(
+            database,
+            f"select flight_date, count(*) filter (where is_cancelled) "
+            f"from {MARTS}.fct_flights group by flight_date",
+        )
+    }
+    points = labels(browser_page, "cancellations_over_time", "symbol")
+    cancelled = [p for p in points if label_value(p, "measure") == "Cancelled"]
+    shown = {label_value(p, "Flight date"): label_value(p, "value") for p in cancelled}
+    assert shown == expected
+
+
+def test_top_n_charts_keep_n_bars(browser_page):
+    assert len(labels(browser_page, "arr_delay_by_origin", "rect")) == 10
+    assert len(labels(browser_page, "arr_delay_by_route", "rect")) == 15
+
+
+def test_the_delayed_flights_table_and_the_carrier_filter(browser_page, warehouse):
+    database, _, _ = warehouse
+    (delayed,) = mart(database, f"select count(*) from {MARTS}.delayed_flights")[0]
+    rows = browser_page.get_attribute("#delayed_flights_table", "data-rows")
+    assert int(rows) == min(delayed, 200)
+    try:
+        set_filter(browser_page, "filter_carrier", "DL")
+        carriers = browser_page.eval_on_selector_all(
+            "#delayed_flights_table tbody tr td:nth-child(2)", "tds => tds.map(t => t.textContent)"
+        )
+        (dl_delayed,) = mart(
+            database, f"select count(*) from {MARTS}.delayed_flights where carrier = 'DL'"
+        )[0]
+        assert carriers == ["DL"] * min(dl_delayed, 200)
+        bars = labels(browser_page, "on_time_share_by_carrier", "rect")
+        assert [label_value(b, "Carrier") for b in bars] == ["DL"]
+    finally:
+        set_filter(browser_page, "filter_carrier", "")
+
+
+def test_the_health_page_shows_the_loaded_days_and_rows(browser_page, warehouse):
+    _, _, loaded = warehouse
+    bars = labels(browser_page, "rows_per_day", "rect")
+    loaded_bars = [b for b in bars if label_value(b, "measure_title") == "Loaded"]
+    shown = {
+        label_value(b, "Flight date"): int(label_value(b, "value").replace(",", ""))
+        for b in loaded_bars
+    }
+    assert shown == loaded
+    try:
+        day = SAMPLE_DAYS[1].isoformat()
+        set_filter(browser_page, "filter_flight_dates_from", day)
+        set_filter(browser_page, "filter_flight_dates_to", day)
+        days = {label_value(b, "Flight date") for b in labels(browser_page, "rows_per_day", "rect")}
+        assert days == {day}
+    finally:
+        set_filter(browser_page, "filter_flight_dates_from", "")
+        set_filter(browser_page, "filter_flight_dates_to", "")

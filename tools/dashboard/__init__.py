@@ -1,0 +1,1 @@
+"""The dashboard: one definition (dashboards/), a page locally, Amazon QuickSight on AWS."""

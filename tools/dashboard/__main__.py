@@ -1,0 +1,5 @@
+import sys
+
+from tools.dashboard.cli import main
+
+sys.exit(main())
