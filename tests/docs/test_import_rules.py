@@ -94,7 +94,7 @@ def test_the_job_and_the_emulator_import_no_tools_and_no_tests(tree: str) -> Non
 
 def test_the_rules_are_read_from_the_page() -> None:
     allowed = rules()
-    assert allowed["demo"] == {"tools.deploy", "tools.local", "tools.e2e"}
+    assert allowed["demo"] == {"tools.deploy", "tools.local", "tools.e2e", "tools.dashboard"}
     assert allowed["actionlint"] == set()
     assert not within("tools.deploy", {"tools.e2e"})
     assert within("flightline_glue.warehouse.sql", {"flightline_glue.warehouse"})
