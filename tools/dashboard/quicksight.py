@@ -425,7 +425,7 @@ def template(definition: Definition, marts_schema: str = "analytics_marts") -> d
                 "Default": "flightline",
                 "AllowedPattern": "^[a-z][a-z0-9-]{1,10}$",
             },
-            "EnvName": {"Type": "String", "AllowedPattern": "^[a-z][a-z0-9-]{1,15}$"},
+            "EnvName": {"Type": "String", "AllowedPattern": "^[a-z][a-z0-9]{1,6}$"},
             "DashboardViewerArn": {
                 "Type": "String",
                 "Description": "QuickSight user or group ARN the dashboard is shared with",
