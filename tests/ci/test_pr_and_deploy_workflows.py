@@ -81,6 +81,14 @@ def test_the_lanes_run_when_the_selection_says_so() -> None:
     assert checkout["with"]["fetch-depth"] == 0  # the diff needs the base branch's history
 
 
+def test_every_lane_runs_in_exactly_one_pr_job() -> None:
+    from tests.e2e.lanes import LANES
+
+    groups = load(PR_WORKFLOW)["jobs"]["lanes"]["strategy"]["matrix"]["lanes"]
+    named = [lane for group in groups for lane in group.split(",")]
+    assert sorted(named) == sorted(LANES)
+
+
 def test_pr_jobs_upload_logs_on_failure() -> None:
     jobs = load(PR_WORKFLOW)["jobs"]
     for name in ("quick", "services", "dbt", "lanes"):
