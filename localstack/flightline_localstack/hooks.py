@@ -40,6 +40,15 @@ def opaque_etags_for_encrypted_objects() -> None:
     give_encrypted_objects_opaque_etags()
 
 
+@hooks.on_infra_start()
+def wildcard_json_paths_select_lists() -> None:
+    """`$.Contents[*].Key` of one object is a one-element list, as on AWS
+    (services/stepfunctions/json_paths.py)."""
+    from flightline_localstack.services.stepfunctions.json_paths import wildcard_paths_select_lists
+
+    wildcard_paths_select_lists()
+
+
 @hooks.on_infra_shutdown()
 def stop_running_jobs_and_builds() -> None:
     """Job runs and builds run in their own process groups: end them with LocalStack, so a
