@@ -7,8 +7,16 @@ import datetime as dt
 
 import pytest
 
+from tests.helpers import unique
 from tools.backfill.cli import parse_args
-from tools.backfill.runner import Outcome, Report, day_input, days_between
+from tools.backfill.runner import (
+    Outcome,
+    Report,
+    _day_outcome,
+    allowed_concurrency,
+    day_input,
+    days_between,
+)
 
 
 def test_days_between_is_inclusive_and_refuses_a_reversed_range() -> None:
@@ -54,7 +62,47 @@ def test_cli_parses_dates_and_concurrency() -> None:
     assert (args.first, args.last, args.concurrency) == (
         dt.date(2024, 1, 1),
         dt.date(2024, 1, 5),
-        3,
+        None,  # from the deployed job
     )
     with pytest.raises(SystemExit):
         parse_args(["--env", "dev", "--from", "2024-13-01", "--to", "2024-01-05"])
+
+
+def test_a_superseded_day_is_not_counted_as_loaded() -> None:
+    # The execution ended in Superseded: no notice; a later event of the day loads it.
+    outcome = _day_outcome("2024-01-03", 1, "arn:3", "SUCCEEDED", {"event": {}}, 2.0)
+    assert outcome.status == "SUPERSEDED"
+    loaded = _day_outcome(
+        "2024-01-04",
+        1,
+        "arn:4",
+        "SUCCEEDED",
+        {"notice": {"status": "SUCCEEDED", "summary": {"rows_loaded": 5}}},
+        9.0,
+    )
+    assert (loaded.status, loaded.rows_loaded) == ("LOADED", 5)
+
+
+@pytest.mark.integration
+def test_concurrency_leaves_the_job_a_run_for_daily_loads(localstack_client) -> None:
+    glue = localstack_client("glue")
+    job = unique("backfill-job")
+    glue.create_job(
+        Name=job,
+        Role="arn:aws:iam::000000000000:role/glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://b/s.py"},
+        ExecutionProperty={"MaxConcurrentRuns": 2},
+    )
+    try:
+        assert allowed_concurrency(glue, job) == 1
+        glue.update_job(
+            JobName=job,
+            JobUpdate={
+                "Role": "arn:aws:iam::000000000000:role/glue",
+                "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/s.py"},
+                "ExecutionProperty": {"MaxConcurrentRuns": 1},
+            },
+        )
+        assert allowed_concurrency(glue, job) == 1  # never zero
+    finally:
+        glue.delete_job(JobName=job)

@@ -23,6 +23,32 @@ def keep_s3_objects_in_state_dir() -> None:
     LOG.info("Flightline: S3 object data in %s", storage)
 
 
+@hooks.on_infra_start()
+def refuse_sns_subjects_aws_refuses() -> None:
+    """SNS Publish checks its subject as AWS does (services/sns/publish_limits.py)."""
+    from flightline_localstack.services.sns.publish_limits import check_publish_subjects
+
+    check_publish_subjects()
+
+
+@hooks.on_infra_start()
+def opaque_etags_for_encrypted_objects() -> None:
+    """S3 ETags of SSE-KMS and SSE-C objects are not content MD5s, as on AWS
+    (services/s3/etags.py)."""
+    from flightline_localstack.services.s3.etags import give_encrypted_objects_opaque_etags
+
+    give_encrypted_objects_opaque_etags()
+
+
+@hooks.on_infra_start()
+def wildcard_json_paths_select_lists() -> None:
+    """`$.Contents[*].Key` of one object is a one-element list, as on AWS
+    (services/stepfunctions/json_paths.py)."""
+    from flightline_localstack.services.stepfunctions.json_paths import wildcard_paths_select_lists
+
+    wildcard_paths_select_lists()
+
+
 @hooks.on_infra_shutdown()
 def stop_running_jobs_and_builds() -> None:
     """Job runs and builds run in their own process groups: end them with LocalStack, so a

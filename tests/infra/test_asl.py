@@ -52,7 +52,9 @@ def test_the_pipeline_steps_in_order(asl: dict[str, Any]) -> None:
     assert states["ReleaseDbtLock"]["Next"] == "RecordBuilt"
     assert states["RecordBuilt"]["Default"] == "RecordDayBuilt"  # a day's run has no dbt_dates
     assert states["RecordDayBuilt"]["Next"] == "BuildSuccessNotice"
-    assert states["BuildSuccessNotice"]["Next"] == "NotifySuccess"
+    assert states["BuildSuccessNotice"]["Next"] == "NoticeCoversSeveralDays"
+    assert states["NoticeCoversSeveralDays"]["Default"] == "NameDayNotice"
+    assert states["NameDayNotice"]["Next"] == "NotifySuccess"
 
 
 def test_dbt_runs_under_a_lock_that_a_dead_holder_cannot_keep(asl: dict[str, Any]) -> None:

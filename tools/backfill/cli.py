@@ -8,7 +8,7 @@ import datetime as dt
 import sys
 from typing import Any
 
-from tools.backfill.runner import backfill, days_between
+from tools.backfill.runner import allowed_concurrency, backfill, days_between
 from tools.deploy.session import make_session
 
 STACK = "{project}-{env}-{name}"
@@ -24,7 +24,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--env", required=True)
     parser.add_argument("--from", dest="first", required=True, type=dt.date.fromisoformat)
     parser.add_argument("--to", dest="last", required=True, type=dt.date.fromisoformat)
-    parser.add_argument("--concurrency", type=int, default=3)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        help="days at once (default: the job's MaxConcurrentRuns less one for daily loads)",
+    )
     parser.add_argument("--project", default="flightline")
     parser.add_argument("--endpoint-url")
     parser.add_argument("--region")
@@ -38,9 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     names = {"project": args.project, "env": args.env}
     machine = _outputs(cfn, STACK.format(name="orchestration", **names))["StateMachineArn"]
     bucket = _outputs(cfn, STACK.format(name="storage", **names))["LandingBucketName"]
+    job = _outputs(cfn, STACK.format(name="glue", **names))["JobName"]
+    allowed = allowed_concurrency(client("glue"), job)
+    if args.concurrency is not None and args.concurrency > allowed:
+        print(
+            f"error: --concurrency {args.concurrency} exceeds what job {job} admits beside "
+            f"daily loads ({allowed})",
+            file=sys.stderr,
+        )
+        return 2
+    concurrency = args.concurrency or allowed
     days = days_between(args.first, args.last)
-    print(f"backfill of {len(days)} day(s) in {args.env}, {args.concurrency} at a time")
-    report = backfill(client, machine, bucket, days, concurrency=args.concurrency)
+    print(f"backfill of {len(days)} day(s) in {args.env}, {concurrency} at a time")
+    report = backfill(client, machine, bucket, days, concurrency=concurrency)
     print(report.table())
     return 0 if report.ok else 1
 

@@ -27,7 +27,8 @@ class Outcome:
     """What happened to one day (or to the final dbt build, day = "dbt build")."""
 
     day: str
-    status: str  # LOADED, UNCHANGED, NO FILES, FAILED, TIMED_OUT, ABORTED, BUILT, SKIPPED
+    # LOADED, UNCHANGED, SUPERSEDED, NO FILES, FAILED, TIMED_OUT, ABORTED, BUILT, SKIPPED
+    status: str
     files: int = 0
     rows_loaded: int | None = None
     seconds: float | None = None
@@ -42,7 +43,7 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        good = {"LOADED", "UNCHANGED", "NO FILES"}
+        good = {"LOADED", "UNCHANGED", "SUPERSEDED", "NO FILES"}
         return all(o.status in good for o in self.days) and self.build.status in (
             "BUILT",
             "SKIPPED",
@@ -114,6 +115,12 @@ def _day_outcome(day: str, files: int, arn: str, status: str, output: dict, seco
         )
     if notice.get("status") == "UNCHANGED":
         return Outcome(day, "UNCHANGED", files, None, seconds, arn, "already loaded")
+    if notice.get("status") != "SUCCEEDED":
+        # Ended without a notice (Superseded): a later event of the day loads it and builds
+        # it itself; this backfill did not load it, so its final build must not claim it.
+        return Outcome(
+            day, "SUPERSEDED", files, None, seconds, arn, "a later event of the day loads it"
+        )
     summary = notice.get("summary") or {}
     return Outcome(
         day,
@@ -124,6 +131,18 @@ def _day_outcome(day: str, files: int, arn: str, status: str, output: dict, seco
         arn,
         f"{summary.get('rows_rejected', 0)} rejected",
     )
+
+
+# Job runs the backfill leaves free for the daily loads that may start meanwhile.
+DAILY_HEADROOM = 1
+
+
+def allowed_concurrency(glue: Any, job_name: str, headroom: int = DAILY_HEADROOM) -> int:
+    """Days at once the deployed job admits: its MaxConcurrentRuns less the daily headroom
+    (at least 1). More would fail with ConcurrentRunsExceededException ("Job", Glue API)."""
+    job = glue.get_job(JobName=job_name)["Job"]
+    limit = job.get("ExecutionProperty", {}).get("MaxConcurrentRuns", 1)
+    return max(1, limit - headroom)
 
 
 def backfill(

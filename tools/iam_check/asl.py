@@ -60,6 +60,12 @@ INTEGRATIONS: dict[str, list[Call]] = {
         ]
         for op in ("PutItem", "GetItem", "UpdateItem", "DeleteItem")
     },
+    # A day file's checksum: HeadObject with ChecksumMode ENABLED needs kms:Decrypt on an
+    # SSE-KMS object ("HeadObject", S3 API Reference).
+    "aws-sdk:s3:headObject": [
+        Call("s3:GetObject", "{landing}/daily_flights/date=2024-01-01/f.csv", "a file's checksum"),
+        Call("kms:Decrypt", "{data_key}", "checksum of an SSE-KMS file"),
+    ],
     "aws-sdk:s3:listObjectsV2": [
         Call("s3:ListBucket", "{landing}", "a day's files", {"s3:prefix": "daily_flights/"}),
     ],
