@@ -83,7 +83,6 @@ def test_a_superseded_day_is_not_counted_as_loaded() -> None:
     assert (loaded.status, loaded.rows_loaded) == ("LOADED", 5)
 
 
-@pytest.mark.integration
 def test_concurrency_leaves_the_job_a_run_for_daily_loads(localstack_client) -> None:
     glue = localstack_client("glue")
     job = unique("backfill-job")

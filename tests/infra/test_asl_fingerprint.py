@@ -12,11 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from .asl_fragment import fragment, reachable, run
-
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DAY = "2024-03-01"
 BODY = b"Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay\nDL,11433,13303,-3,1\n"

@@ -14,8 +14,6 @@ from tools.backfill.runner import days_between
 
 from .asl_fragment import fragment, reachable, run
 
-pytestmark = [pytest.mark.integration]
-
 
 @pytest.fixture
 def inbox(localstack_client):

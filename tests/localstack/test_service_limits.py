@@ -12,8 +12,6 @@ from botocore.exceptions import ClientError
 
 from tests.helpers import unique, wait_for
 
-pytestmark = [pytest.mark.integration]
-
 ROLE = "arn:aws:iam::000000000000:role/states"
 
 
