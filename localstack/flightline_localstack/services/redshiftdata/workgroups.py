@@ -1,9 +1,9 @@
 """Where a workgroup's database is: registrations the local deploy writes for the emulator.
 
-Redshift Serverless itself is not emulated (LocalStack community has none), so the Data API
-emulator learns each workgroup from a registration file, one per workgroup:
-`<state dir>/redshift-data/workgroups/<account>/<region>/<workgroup>.json`, written by
-`tools/local/redshift_data.py` (the local deploy, tests). It holds
+The emulated Redshift Serverless (services/redshiftserverless: CreateWorkgroup, hence the
+warehouse stack's AWS::RedshiftServerless::Workgroup) registers each workgroup it creates, and
+tests may register one directly (`tools/local/redshift_data.py`): one file per workgroup,
+`<state dir>/redshift-data/workgroups/<account>/<region>/<workgroup>.json`. It holds
 
 - `namespace`: the namespace the workgroup belongs to (COPY's error names it);
 - `postgres`: the local PostgreSQL standing in for the namespace: `host`, `port`, and the
@@ -58,6 +58,27 @@ class Workgroup:
 
 def registration_path(account: str, region: str, name: str) -> Path:
     return WORKGROUPS_DIR / account / region / f"{name}.json"
+
+
+def register(
+    account: str, region: str, name: str, namespace: str, iam_roles: list[str]
+) -> Path:
+    """Point workgroup `name` at the local PostgreSQL (settings.local_postgres)."""
+    server = settings.local_postgres()
+    path = registration_path(account, region, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    registration = {
+        "namespace": namespace,
+        "postgres": {"host": server.host, "port": server.port, "user": server.user,
+                     "password_file": str(server.password_file)},
+        "iam_roles": list(iam_roles),
+    }  # fmt: skip
+    path.write_text(json.dumps(registration, indent=1) + "\n")
+    return path
+
+
+def unregister(account: str, region: str, name: str) -> None:
+    registration_path(account, region, name).unlink(missing_ok=True)
 
 
 def workgroup(account: str, region: str, name: str) -> Workgroup:
