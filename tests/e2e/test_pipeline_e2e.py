@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from flightline_glue.warehouse.bootstrap import Principals
 
 from tests.helpers import WAIT_SECONDS, entered, executions, history, wait_for
 from tools.deploy.disposable import Deployment
@@ -96,10 +97,11 @@ def test_a_daily_upload_is_loaded_transformed_and_announced_by_unprivileged_role
             f'select count(*) from "{schema}".fct_flights where flight_date = %s', (DATE,)
         ).fetchone()
         assert facts == (expected["valid_rows"],)
-        # The job and dbt ran as their own unprivileged roles (the bootstrap's), as on
-        # Redshift: staging belongs to the loader, the marts dbt built to dbt, and neither
-        # is a superuser.
-        loader, dbt = pipeline_database.login("loader").user, pipeline_database.login("dbt").user
+        # The job (through the Data API, as its IAM role) and dbt ran as their own
+        # unprivileged IAMR: users, which the deploy's bootstrap made, as on Redshift: staging
+        # belongs to the loader, the marts dbt built to dbt, and neither is a superuser.
+        principals = Principals.for_env("flightline", pipeline.env)
+        loader, dbt = principals.loader.lower(), principals.dbt.lower()
         owners = dict(
             conn.execute(
                 "select c.relname, c.relowner::regrole::text from pg_class c "

@@ -215,17 +215,6 @@ def test_a_second_deploy_changes_nothing_but_the_crawler_password_it_keeps(aws) 
     )
 
 
-def test_local_postgres_is_left_to_the_local_tools() -> None:
-    logs: list[str] = []
-    outputs = {**OUTPUTS, "WarehouseEngine": "postgres"}
-
-    def no_client(service: str) -> Any:
-        raise AssertionError(f"no AWS call expected, got {service}")
-
-    assert set_up_after_deploy(load_env("local"), outputs, no_client, logs.append) is None
-    assert "tools/local/postgres" in logs[0]
-
-
 def test_a_crawler_secret_for_another_user_is_refused() -> None:
     class Namespace:
         def get_namespace(self, namespaceName: str) -> dict:
@@ -236,5 +225,5 @@ def test_a_crawler_secret_for_another_user_is_refused() -> None:
             return {"SecretString": json.dumps({"username": "someone_else", "password": "x"})}
 
     clients = {"redshift-serverless": Namespace(), "secretsmanager": Secrets()}
-    with pytest.raises(WarehouseSetupError, match="crawler secret's user is 'someone_else'"):
+    with pytest.raises(WarehouseSetupError, match="is for the user 'someone_else'"):
         set_up_after_deploy(dev_config(), OUTPUTS, clients.__getitem__, print, 0)
