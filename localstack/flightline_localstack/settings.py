@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 # tools/local/localstack.py passes the repository root; the fallback is this editable
@@ -16,6 +17,24 @@ STATE_DIR = Path(
 GLUE_RUNS_DIR = STATE_DIR / "glue-runs"
 CRAWLS_DIR = STATE_DIR / "glue-crawls"
 CODEBUILD_RUNS_DIR = STATE_DIR / "codebuild-runs"
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """The local PostgreSQL that stands in for Redshift Serverless namespaces."""
+
+    host: str
+    port: int
+    user: str  # the cluster owner: the emulator's own login, and the namespaces' admin
+    password_file: Path
+
+
+def local_postgres() -> PostgresServer:
+    """The project's cluster as tools/local/postgres.py lays it out (FLIGHTLINE_PG_PORT,
+    FLIGHTLINE_STATE_DIR: the environment LocalStack was started with)."""
+    state_root = Path(os.environ.get("FLIGHTLINE_STATE_DIR", REPO_ROOT / ".state"))
+    port = int(os.environ.get("FLIGHTLINE_PG_PORT", "54329"))
+    return PostgresServer("127.0.0.1", port, "flightline", state_root / "postgres" / "password")
 
 # Environment variables of the LocalStack process that must not reach job and build
 # subprocesses: they configure the emulator itself or its Python.

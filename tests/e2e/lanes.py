@@ -317,7 +317,7 @@ def lane_backfill(lane: Lane) -> dict[str, Any]:
     (out["smoke"],) = finish(lane, f"daily_flights/date={SMOKE_DAY}/flights.csv")
     out["smoke_staged"] = lane.warehouse.staged(SMOKE_DAY)
     out["smoke_facts"] = lane.warehouse.facts(SMOKE_DAY)
-    out["owners"] = lane.warehouse.owners()
+    out["owners"] = lane.warehouse.owners(lane.deployment.env)
     project = lane.deployment.outputs("orchestration")["DbtProjectName"]
     codebuild = lane.client("codebuild")
     earlier_builds = set(codebuild.list_builds_for_project(projectName=project)["ids"])

@@ -69,8 +69,10 @@ def test_principals_are_unprivileged_logins_named_as_on_redshift(
         name = pg_database.login(principal).user
         # not superuser, cannot create databases or roles, can log in, no RLS bypass
         assert roles[name] == (False, False, False, True, False), name
-    assert pg_database.login("loader").user == "IAMR:flightline-local-load-job"
-    assert pg_database.login("dbt").user == "IAMR:flightline-local-dbt"
+    # Folded to lower case as Redshift stores `IAMR:` users ("Names and identifiers"): the
+    # users the Data API emulator acts as for the job's role, and dbt's login.
+    assert pg_database.login("loader").user == "iamr:flightline-local-load-job"
+    assert pg_database.login("dbt").user == "iamr:flightline-local-dbt"
     assert pg_database.login("crawler").user == "glue_crawler"
 
 

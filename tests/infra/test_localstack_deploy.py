@@ -12,8 +12,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
 
+from tests.fixtures.pipeline import drop_env_users, local_logins
 from tests.helpers import CSV, WAIT_SECONDS, entered, executions, history, input_key, wait_for
 from tools.deploy.config import load_env
 from tools.deploy.disposable import Deployment, deployed
@@ -23,9 +25,13 @@ from tools.local import postgres as localpg
 
 
 @pytest.fixture(scope="module")
-def deployment(localstack_client: Callable[..., Any]) -> Iterator[Deployment]:
-    with deployed("it", localstack_client) as deployment:
+def deployment(
+    localstack_client: Callable[..., Any], pipeline_database: localpg.ConnInfo
+) -> Iterator[Deployment]:
+    # Its own database, as each env has its own namespace on AWS: the deploy bootstraps it.
+    with deployed("it", localstack_client, **local_logins(pipeline_database)) as deployment:
         yield deployment
+    drop_env_users(pipeline_database, deployment.env)
 
 
 @pytest.fixture
@@ -140,15 +146,44 @@ def test_landing_bucket_is_versioned_tls_only_and_emits_events(deployment: Deplo
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_warehouse_secret_points_the_job_at_the_local_postgres(deployment: Deployment) -> None:
-    arn = deployment.outputs("warehouse")["WarehouseSecretArn"]
+def test_warehouse_secret_points_the_job_at_the_emulated_workgroup(
+    deployment: Deployment, pipeline_database: localpg.ConnInfo
+) -> None:
+    outputs = deployment.outputs("warehouse")
     value = json.loads(
-        deployment.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+        deployment.client("secretsmanager").get_secret_value(
+            SecretId=outputs["WarehouseSecretArn"]
+        )["SecretString"]
     )
-    assert value["engine"] == "postgres"
-    # the port the project's own cluster listens on (FLIGHTLINE_PG_PORT, default 54329)
-    expected = ("127.0.0.1", localpg.PORT, "flightline")
-    assert (value["host"], value["port"], value["dbname"]) == expected
+    assert value == {
+        "engine": "redshift",
+        "workgroup": f"flightline-{deployment.env}",
+        "database": pipeline_database.dbname,
+        "copy_role_arn": outputs["CopyRoleArn"],
+    }
+    workgroup = deployment.client("redshift-serverless").get_workgroup(
+        workgroupName=value["workgroup"]
+    )["workgroup"]
+    namespace = deployment.client("redshift-serverless").get_namespace(
+        namespaceName=workgroup["namespaceName"]
+    )["namespace"]
+    assert namespace["iamRoles"] == [outputs["CopyRoleArn"]]
+
+
+def test_the_deploy_bootstrapped_the_warehouse_through_the_data_api(
+    deployment: Deployment, pipeline_database: localpg.ConnInfo
+) -> None:
+    users = f"iamr:flightline-{deployment.env}-load-job, iamr:flightline-{deployment.env}-dbt"
+    (line,) = [line for line in deployment.logs if "warehouse: users created" in line]
+    assert f"users created: {users}" in line.lower()
+    assert "bootstrap applied: B001" in line
+    assert "migrations applied: V001, V002" in line
+    with psycopg.connect(pipeline_database.url) as conn:
+        owner = conn.execute(
+            "select tableowner from pg_tables"
+            " where (schemaname, tablename) = ('staging', 'flights')"
+        ).fetchone()
+    assert owner == (f"iamr:flightline-{deployment.env}-load-job",)
 
 
 def test_topic_is_encrypted_and_state_machine_is_fully_substituted(deployment: Deployment) -> None:

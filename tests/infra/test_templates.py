@@ -161,8 +161,8 @@ def test_warehouse_admits_only_the_pipeline_security_group(
 
 def test_warehouse_secret_follows_the_job_contract(templates: dict[str, dict[str, Any]]) -> None:
     secret = templates["warehouse"]["Resources"]["WarehouseSecret"]["Properties"]
-    redshift, postgres = secret["SecretString"]["Fn::If"][1:]
-    redshift_json = redshift["Fn::Sub"][0]
+    # One selector in every environment: locally the plugin's Data API serves the workgroup.
+    redshift_json = secret["SecretString"]["Fn::Sub"][0]
     # Substitute placeholders with samples: the result must be JSON with the contract's keys.
     sample = redshift_json.replace("${Workgroup}", "wg").replace("${DatabaseName}", "db")
     sample = sample.replace("${CopyRoleArn}", "arn:aws:iam::1:role/r")
@@ -172,11 +172,6 @@ def test_warehouse_secret_follows_the_job_contract(templates: dict[str, dict[str
         "database": "db",
         "copy_role_arn": "arn:aws:iam::1:role/r",
     }
-    pg = postgres["Fn::Sub"]
-    for name in ("PostgresHost", "PostgresUser", "PostgresPassword", "DatabaseName"):
-        pg = pg.replace("${" + name + "}", "x")
-    pg = pg.replace("${PostgresPort}", "5432")
-    assert set(json.loads(pg)) == {"engine", "host", "port", "username", "password", "dbname"}
 
 
 def test_sns_topic_and_queues_and_logs_are_encrypted(templates: dict[str, dict[str, Any]]) -> None:
@@ -303,6 +298,21 @@ def test_only_the_local_environment_swaps_the_warehouse() -> None:
     assert set(engines.values()) == {"redshift"}
 
 
+def test_the_warehouse_engine_switches_only_the_postgresql_logins(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    # The namespace, workgroup, COPY role and the job's selector exist in every environment
+    # (locally the plugin emulates them); only dbt's and the crawlers' logins depend on it.
+    resources = templates["warehouse"]["Resources"]
+    conditional = {name: r["Condition"] for name, r in resources.items() if "Condition" in r}
+    assert conditional == {
+        "CrawlerSecret": "IsRedshift",
+        "LocalDbtSecret": "IsPostgres",
+        "LocalCrawlerSecret": "IsPostgres",
+        "DashboardReaderSecret": "HasDashboards",
+    }
+
+
 def test_dbt_buildspec_builds_what_the_day_changed_or_the_whole_project(
     templates: dict[str, dict[str, Any]],
 ) -> None:
@@ -384,7 +394,9 @@ def test_local_secrets_give_each_principal_its_own_login(
     resources = templates["warehouse"]["Resources"]
     dbt = resources["LocalDbtSecret"]["Properties"]["SecretString"]["Fn::Sub"]
     crawler = resources["LocalCrawlerSecret"]["Properties"]["SecretString"]["Fn::Sub"]
-    assert '"username": "${PostgresDbtUser}", "password": "${PostgresDbtPassword}"' in dbt
+    # dbt's user is the IAMR: user its role maps to, as Redshift stores it (lower case).
+    login = '"username": "iamr:${Project}-${EnvName}-dbt", "password": "${PostgresDbtPassword}"'
+    assert login in dbt
     assert (
         crawler
         == '{"username": "${PostgresCrawlerUser}", "password": "${PostgresCrawlerPassword}"}'

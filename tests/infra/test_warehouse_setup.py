@@ -56,6 +56,14 @@ class DataApi:
             "describe_statement", {"Id": statement, "Status": "FINISHED"}, {"Id": statement}
         )
 
+    def alone(self) -> None:
+        """One ExecuteStatement without a result (a statement outside a transaction)."""
+        statement = self._id()
+        self.stubber.add_response("execute_statement", {"Id": statement}, {**TARGET, "Sql": ANY})
+        self.stubber.add_response(
+            "describe_statement", {"Id": statement, "Status": "FINISHED"}, {"Id": statement}
+        )
+
     def query(self, values: list[str]) -> None:
         statement = self._id()
         self.stubber.add_response("execute_statement", {"Id": statement}, {**TARGET, "Sql": ANY})
@@ -100,6 +108,16 @@ def sent_batches(data_api: Any) -> list[list[str]]:
     return batches
 
 
+def sent_statements(data_api: Any) -> list[str]:
+    """Every ExecuteStatement's SQL the client sends, in order (queries and lone statements)."""
+    sent: list[str] = []
+    data_api.meta.events.register(
+        "provide-client-params.redshift-data.ExecuteStatement",
+        lambda params, **_: sent.append(params["Sql"]),
+    )
+    return sent
+
+
 def dev_config():
     return load_env("dev")
 
@@ -107,6 +125,7 @@ def dev_config():
 def test_a_fresh_namespace_gets_users_grants_and_migrations_as_the_admin(aws) -> None:
     clients, _, api = aws
     batches = sent_batches(clients["redshift-data"])
+    alone = sent_statements(clients["redshift-data"])
     api.query([])  # no user exists yet
     api.batch()  # create the three users
     api.batch()  # bootstrap record table
@@ -116,9 +135,12 @@ def test_a_fresh_namespace_gets_users_grants_and_migrations_as_the_admin(aws) ->
     api.batch()  # migrations record table, as the loader
     api.query([])
     for migration in migrations("redshift"):
-        # one batch, or (no-transaction migrations) one per statement plus the record
-        for _ in range(1 if migration.transactional else len(migration.statements) + 1):
-            api.batch()
+        # one batch, or (no-transaction migrations) one ExecuteStatement per statement and
+        # a batch recording the version
+        if not migration.transactional:
+            for _ in migration.statements:
+                api.alone()
+        api.batch()
     logs: list[str] = []
 
     result = set_up_after_deploy(dev_config(), OUTPUTS, clients.__getitem__, logs.append, 0)
@@ -147,20 +169,24 @@ def test_a_fresh_namespace_gets_users_grants_and_migrations_as_the_admin(aws) ->
     # Staging tables are created as the loader, so it owns them.
     first_migration = 2 + len(bootstrap_files()) + 1  # after the migrations record table
     v001 = batches[first_migration]
-    assert v001[0] == "set session authorization 'IAMR:flightline-dev-load-job'"
+    # A literal: Redshift does not fold it, so it names the user as stored (folded).
+    assert v001[0] == "set session authorization 'iamr:flightline-dev-load-job'"
     assert v001[1].startswith("create table if not exists staging.flights")
     assert v001[-2] == (
         "insert into staging.schema_migrations (version, applied_at) values ('V001', getdate())"
     )
     assert v001[-1] == "set session authorization default"
-    # V002 widens a varchar: Redshift refuses that in a transaction block, so one statement
-    # per call, and the version is recorded only after both succeeded.
-    v002 = first_migration + 1
-    assert [b[1] for b in batches[v002 : v002 + 3]] == [
+    # V002 widens a varchar: Redshift refuses that in a transaction block, and a Data API
+    # batch is one, so each statement goes alone through ExecuteStatement (never in a batch),
+    # and the version is recorded only after both succeeded.
+    assert alone[-2:] == [
         "alter table staging.flights alter column run_id type varchar(128)",
         "alter table staging.airports alter column run_id type varchar(128)",
-        "insert into staging.schema_migrations (version, applied_at) values ('V002', getdate())",
     ]
+    assert not any("alter column" in s for b in batches for s in b)
+    assert batches[first_migration + 1][1] == (
+        "insert into staging.schema_migrations (version, applied_at) values ('V002', getdate())"
+    )
     assert result is not None
     assert result.users_created == [
         "IAMR:flightline-dev-load-job",
@@ -174,8 +200,9 @@ def test_a_fresh_namespace_gets_users_grants_and_migrations_as_the_admin(aws) ->
 def test_a_second_deploy_changes_nothing_but_the_crawler_password_it_keeps(aws) -> None:
     clients, _, api = aws
     batches = sent_batches(clients["redshift-data"])
+    # pg_user holds the names as Redshift stored them: folded to lower case.
     users = [
-        "IAMR:flightline-dev-load-job", "IAMR:flightline-dev-dbt", "glue_crawler",
+        "iamr:flightline-dev-load-job", "iamr:flightline-dev-dbt", "glue_crawler",
         "dashboard_reader",
     ]  # fmt: skip
     api.query(users)
@@ -199,17 +226,6 @@ def test_a_second_deploy_changes_nothing_but_the_crawler_password_it_keeps(aws) 
     )
 
 
-def test_local_postgres_is_left_to_the_local_tools() -> None:
-    logs: list[str] = []
-    outputs = {**OUTPUTS, "WarehouseEngine": "postgres"}
-
-    def no_client(service: str) -> Any:
-        raise AssertionError(f"no AWS call expected, got {service}")
-
-    assert set_up_after_deploy(load_env("local"), outputs, no_client, logs.append) is None
-    assert "tools/local/postgres" in logs[0]
-
-
 def test_a_crawler_secret_for_another_user_is_refused() -> None:
     class Namespace:
         def get_namespace(self, namespaceName: str) -> dict:
@@ -220,5 +236,5 @@ def test_a_crawler_secret_for_another_user_is_refused() -> None:
             return {"SecretString": json.dumps({"username": "someone_else", "password": "x"})}
 
     clients = {"redshift-serverless": Namespace(), "secretsmanager": Secrets()}
-    with pytest.raises(WarehouseSetupError, match="crawler secret's user is 'someone_else'"):
+    with pytest.raises(WarehouseSetupError, match="is for the user 'someone_else'"):
         set_up_after_deploy(dev_config(), OUTPUTS, clients.__getitem__, print, 0)

@@ -201,6 +201,46 @@ def test_the_projects_package_comes_only_from_extra_py_files(glue, s3, localstac
     assert "No module named 'flightline_glue'" in run["ErrorMessage"]
 
 
+WHO_AM_I = textwrap.dedent(
+    """
+    import sys
+    import boto3
+
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    arn = boto3.client("sts").get_caller_identity()["Arn"]
+    boto3.client("s3").put_object(Bucket=args["--output_bucket"], Key="whoami", Body=arn.encode())
+    """
+)
+
+
+def test_a_run_calls_aws_as_the_jobs_role(glue, s3, localstack_bucket, localstack_client):
+    # Glue runs the script with the job's IAM role ("Setting up IAM permissions for AWS
+    # Glue": the role the job assumes to call other services), never the account's root:
+    # the Redshift Data API maps that role to the job's IAMR: database user.
+    iam = localstack_client("iam")
+    role = unique("test-job-role")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"},
+             "Action": "sts:AssumeRole"}
+        ],
+    }  # fmt: skip
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    job = _job(glue, s3, localstack_bucket, WHO_AM_I)
+    # UpdateJob replaces the whole definition: the job as _job made it, with this role.
+    definition = glue.get_job(JobName=job)["Job"]
+    glue.update_job(JobName=job, JobUpdate={
+        "Role": arn, "Command": definition["Command"], "GlueVersion": "6.0",
+        "DefaultArguments": {"--output_bucket": localstack_bucket}})  # fmt: skip
+
+    run = wait_job_run_done(glue, job, glue.start_job_run(JobName=job)["JobRunId"])
+
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    caller = s3.get_object(Bucket=localstack_bucket, Key="whoami")["Body"].read().decode()
+    assert caller.startswith(f"arn:aws:sts::000000000000:assumed-role/{role}/")
+
+
 def test_missing_script_fails_the_run(glue, localstack_bucket):
     job = unique("test-job")
     glue.create_job(

@@ -37,6 +37,16 @@ def make_session(region: str | None, endpoint_url: str | None) -> tuple[ClientFa
     return (lambda service: session.client(service, config=RETRIES)), region
 
 
+class _EmulatorSession(LocalStackSession):
+    """localstack-client's session for every service: its list of services lacks some the
+    project emulates (redshift-serverless); all of them are behind the one gateway."""
+
+    def client(self, service_name: str, **kwargs: Any) -> Any:
+        gateway = self._service_endpoint_mapping["s3"]
+        self._service_endpoint_mapping.setdefault(service_name, gateway)
+        return super().client(service_name, **kwargs)
+
+
 def emulator_session(endpoint_url: str, region: str) -> LocalStackSession:
     """A localstack-client session bound to the LocalStack at `endpoint_url` (http://host:port).
 
@@ -59,7 +69,7 @@ def emulator_session(endpoint_url: str, region: str) -> LocalStackSession:
         )
     if os.environ.get("USE_SSL") in ("1", "true"):
         raise ConfigError(f"USE_SSL is set: the emulator at {endpoint_url} speaks http")
-    return LocalStackSession(
+    return _EmulatorSession(
         aws_access_key_id="test",  # emulators take any credentials; never send real ones
         aws_secret_access_key="test",  # noqa: S106
         region_name=region,

@@ -1,10 +1,12 @@
 """After the warehouse stack: the warehouse bootstrap and the staging migrations.
 
-On Redshift Serverless they run through the Data API as the namespace's admin (its managed
-admin secret, found with GetNamespace), so the job's and dbt's `IAMR:` users and the
-crawlers' login exist with their grants before the first load (docs/warehouse.md). With
-WarehouseEngine=postgres (LocalStack) the local PostgreSQL was set up by tools/local/postgres
-(`make pg-up`), which runs the same files; there is nothing to do here.
+They run through the Redshift Data API as the namespace's admin (its managed admin secret,
+found with GetNamespace), so the job's and dbt's `IAMR:` users and the crawlers' login exist
+with their grants before the first load (docs/warehouse.md). The same in the
+`local` environment, where the LocalStack plugin emulates Redshift Serverless and the Data
+API on the local PostgreSQL (docs/warehouse-local.md). A principal whose secret holds a
+password gets it: the crawlers everywhere, and locally dbt too, which logs in there with the
+PostgreSQL adapter instead of IAM.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from flightline_glue.warehouse.bootstrap import (
     SetupResult,
     set_up_warehouse,
 )
-from flightline_glue.warehouse.sql import DataApiSession, WarehouseLoadError
+from flightline_glue.warehouse.sql import DataApiSession, WarehouseLoadError, stored_user_name
 
 from tools.deploy.config import EnvConfig
 
@@ -37,10 +39,7 @@ def set_up_after_deploy(
     log: Callable[[str], None],
     poll_seconds: float = 2.0,
 ) -> SetupResult | None:
-    """Apply the bootstrap and migrations to the deployed warehouse (Redshift only)."""
-    if outputs.get("WarehouseEngine") != "redshift":
-        log("warehouse: local PostgreSQL, bootstrapped by tools/local/postgres (make pg-up)")
-        return None
+    """Apply the bootstrap and migrations to the deployed warehouse."""
     namespace = client("redshift-serverless").get_namespace(namespaceName=outputs["NamespaceName"])[
         "namespace"
     ]
@@ -50,15 +49,11 @@ def set_up_after_deploy(
             f"namespace {outputs['NamespaceName']} has no managed admin secret "
             "(ManageAdminPassword must stay true in cloudformation/warehouse.yaml)"
         )
-    crawler = json.loads(
-        client("secretsmanager").get_secret_value(SecretId=outputs["JdbcSecretArn"])["SecretString"]
-    )
     principals = Principals.for_env(config.project, config.parameters["EnvName"])
-    if crawler.get("username") != principals.crawler:
-        raise WarehouseSetupError(
-            f"the crawler secret's user is {crawler.get('username')!r}, the bootstrap's "
-            f"{principals.crawler!r}"
-        )
+    secrets = client("secretsmanager")
+    passwords = {"crawler": _login_password(secrets, outputs["JdbcSecretArn"], principals.crawler)}
+    if outputs.get("DbtPasswordSecretArn"):  # WarehouseEngine=postgres only
+        passwords["dbt"] = _login_password(secrets, outputs["DbtPasswordSecretArn"], principals.dbt)
     session = DataApiSession(
         client("redshift-data"),
         outputs["WorkgroupName"],
@@ -66,21 +61,26 @@ def set_up_after_deploy(
         secret_arn=admin_secret,
         poll_seconds=poll_seconds,
     )
-    passwords = {"crawler": crawler["password"]}
     if "DashboardReaderSecretArn" in outputs:  # EnableDashboards: QuickSight logs in as it
-        reader = json.loads(
-            client("secretsmanager").get_secret_value(SecretId=outputs["DashboardReaderSecretArn"])[
-                "SecretString"
-            ]
+        passwords["reader"] = _login_password(
+            secrets, outputs["DashboardReaderSecretArn"], principals.reader
         )
-        if reader.get("username") != principals.reader:
-            raise WarehouseSetupError(
-                f"the dashboard reader secret's user is {reader.get('username')!r}, the "
-                f"bootstrap's {principals.reader!r}"
-            )
-        passwords["reader"] = reader["password"]
     result = set_up_warehouse(
         session, principals, outputs["DatabaseName"], passwords, reset_passwords=True
     )
     log(f"warehouse: {result.describe()}")
     return result
+
+
+def _login_password(secrets, secret_arn: str, user: str) -> str:
+    """The password in a principal's login secret, checked to be that principal's (user names
+    compared as Redshift stores them)."""
+    value = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
+    if stored_user_name("redshift", str(value.get("username"))) != stored_user_name(
+        "redshift", user
+    ):
+        raise WarehouseSetupError(
+            f"the secret {secret_arn} is for the user {value.get('username')!r}, "
+            f"the bootstrap's is {user!r}"
+        )
+    return value["password"]

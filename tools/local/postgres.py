@@ -5,9 +5,11 @@ Start is idempotent: it creates the cluster on first use (initdb as the `postgre
 root, since initdb refuses root), reuses a running one, and applies the warehouse bootstrap
 and staging migrations (flightline_glue/warehouse/bootstrap.py) to the database, as the
 deploy tool does on Redshift. The cluster owner is the admin; the job, dbt and the crawlers
-log in as their own NOSUPERUSER roles named as on Redshift (the `local` environment's
-`IAMR:` users, `glue_crawler`, `dashboard_reader`), each with only the bootstrap's grants.
-Passwords are generated per cluster and kept beside it (`logins/<principal>` for each role).
+log in as their own NOSUPERUSER roles named as Redshift stores them (the `local`
+environment's `iamr:` users, folded to lower case, `glue_crawler` and `dashboard_reader`),
+each with only the bootstrap's grants: the same users the Redshift Data API emulator acts as
+for the job's IAM role and dbt logs in as. Passwords are generated per cluster and kept
+beside it (`logins/<principal>` for each role).
 """
 
 from __future__ import annotations
@@ -147,9 +149,39 @@ def _init_cluster() -> None:
 
 
 def principals():
+    """The `local` environment's principals as Redshift stores them: `create user
+    "IAMR:x"` creates `iamr:x` ("Names and identifiers"), and the Data API emulator acts as
+    that folded user; PostgreSQL keeps case, so the names are given folded here."""
     from flightline_glue.warehouse.bootstrap import Principals
+    from flightline_glue.warehouse.sql import stored_user_name
 
-    return Principals.for_env(PROJECT, LOCAL_ENV)
+    names = Principals.for_env(PROJECT, LOCAL_ENV).names()
+    return Principals(**{key: stored_user_name("redshift", name) for key, name in names.items()})
+
+
+def _fold_earlier_role_names(info: ConnInfo) -> None:
+    """Clusters made before the names were folded have `IAMR:...` roles: rename them (grants,
+    ownership and SCRAM passwords stay), so one set of users exists."""
+    import psycopg
+    from flightline_glue.warehouse.bootstrap import Principals
+    from psycopg import sql
+
+    admin = ConnInfo(info.host, info.port, info.user, info.password, "postgres")
+    with psycopg.connect(admin.url, autocommit=True) as conn:
+        for name in Principals.for_env(PROJECT, LOCAL_ENV).names().values():
+            folded = name.lower()
+            roles = {
+                row[0]
+                for row in conn.execute(
+                    "select rolname from pg_roles where rolname in (%s, %s)", (name, folded)
+                )
+            }
+            if name != folded and roles == {name}:
+                conn.execute(
+                    sql.SQL("alter role {} rename to {}").format(
+                        sql.Identifier(name), sql.Identifier(folded)
+                    )
+                )
 
 
 def login_password(principal: str) -> str:
@@ -176,6 +208,7 @@ def set_up(info: ConnInfo) -> str:
 
     passwords = {key: login_password(key) for key in PRINCIPAL_KEYS}
     with _SET_UP_LOCK:
+        _fold_earlier_role_names(info)
         result = set_up_warehouse(
             PostgresSession(info.url, "flightline-bootstrap"), principals(), info.dbname,
             passwords,

@@ -22,7 +22,7 @@ from importlib import resources
 from string import Template
 
 from . import ddl
-from .sql import SqlSession, identifier, literal
+from .sql import SqlSession, identifier, literal, stored_user_name
 
 BOOTSTRAP_DIR = resources.files(__package__) / "bootstrap"
 BOOTSTRAP_TABLE = "public.warehouse_bootstrap"
@@ -105,14 +105,15 @@ def ensure_principals(
     locally all three) to passwords; `reset_passwords` sets them on existing users too (the
     deploy tool: the crawler's secret may have been replaced). Returns the users created."""
     names = principals.names()
-    wanted = ", ".join(literal(n) for n in names.values())
+    stored = {key: stored_user_name(session.dialect, name) for key, name in names.items()}
+    wanted = ", ".join(literal(n) for n in stored.values())
     existing = {
         row[0] for row in session.query(f"select usename from pg_user where usename in ({wanted})")
     }
     created, statements = [], []
     for key, name in names.items():
         password = passwords.get(key)
-        if name not in existing:
+        if stored[key] not in existing:
             statements.append(_create_user(session.dialect, name, password))
             created.append(name)
         elif password and reset_passwords:

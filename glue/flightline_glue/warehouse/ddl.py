@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
-from .sql import SqlSession, WarehouseLoadError, literal
+from .sql import SqlSession, WarehouseLoadError, literal, stored_user_name
 
 # Read through importlib.resources: on Glue the package is a zip (--extra-py-files).
 DDL_DIR = resources.files(__package__) / "ddl"
@@ -81,11 +81,12 @@ def required_versions() -> list[str]:
     return [m.version for m in migrations("postgres")]
 
 
-def _as(user: str, statements) -> list[str]:
+def _as(user: str, statements, dialect: str) -> list[str]:
     # The loader owns what it loads into (it deletes, copies and locks): create the tables
     # as that user. An admin (superuser) may take a user's identity for the transaction.
+    # The name is a literal, which Redshift does not fold: give the stored (folded) name.
     return [
-        f"set session authorization {literal(user)}",
+        f"set session authorization {literal(stored_user_name(dialect, user))}",
         *statements,
         "set session authorization default",
     ]
@@ -102,6 +103,7 @@ def apply_migrations(session: SqlSession, owner: str) -> list[str]:
                 f"create table if not exists {MIGRATIONS_TABLE} "
                 "(version varchar(32) not null, applied_at timestamp not null)"
             ],
+            session.dialect,
         )
     )
     applied = {row[0] for row in session.query(f"select version from {MIGRATIONS_TABLE}")}
@@ -114,13 +116,18 @@ def apply_migrations(session: SqlSession, owner: str) -> list[str]:
             f"values ({literal(migration.version)}, {NOW[session.dialect]})"
         )
         if migration.transactional:
-            session.run(_as(owner, [*migration.statements, record]))
+            session.run(_as(owner, [*migration.statements, record], session.dialect))
         else:
+            # Each statement alone (ExecuteStatement), outside any transaction block: a Data
+            # API batch is one transaction ("BatchExecuteStatement", Redshift Data API
+            # reference), in which Redshift refuses ALTER COLUMN ... TYPE ("ALTER TABLE").
+            # Alone there is no `set session authorization` before it: the admin runs it
+            # (a superuser may alter any table, "ALTER TABLE"); ownership does not change.
             # Fail closed: stop at the first failing statement, record nothing; every
             # statement of such a migration must be safe to run again.
             for statement in migration.statements:
-                session.run(_as(owner, [statement]))
-            session.run(_as(owner, [record]))
+                session.run_alone(statement)
+            session.run(_as(owner, [record], session.dialect))
         done.append(migration.version)
     return done
 

@@ -18,6 +18,10 @@ class SqlSession(Protocol):
     def run(self, statements: Sequence[str]) -> None:
         """Run the statements in ONE transaction."""
 
+    def run_alone(self, statement: str) -> None:
+        """Run one statement outside any transaction block, committed at once (for what
+        Redshift refuses in one, e.g. ALTER COLUMN ... TYPE)."""
+
     def query(self, sql: str) -> list[tuple]:
         """Rows of one query."""
 
@@ -41,6 +45,16 @@ class PostgresSession:
             with self._connect() as conn, conn.transaction():
                 for statement in statements:
                     conn.execute(statement)
+        except psycopg.Error as error:
+            raise WarehouseLoadError(f"PostgreSQL: {error}") from error
+
+    def run_alone(self, statement: str) -> None:
+        import psycopg
+
+        try:
+            with self._connect() as conn:
+                conn.autocommit = True
+                conn.execute(statement)
         except psycopg.Error as error:
             raise WarehouseLoadError(f"PostgreSQL: {error}") from error
 
@@ -113,6 +127,11 @@ class DataApiSession:
     def run(self, statements: Sequence[str]) -> None:
         self.batch(statements)
 
+    def run_alone(self, statement: str) -> None:
+        # ExecuteStatement: one statement, autocommitted; a batch would be a transaction.
+        started = self.client.execute_statement(**self._target(), Sql=statement)
+        self.wait(started["Id"])
+
     def query(self, sql: str) -> list[tuple]:
         started = self.client.execute_statement(**self._target(), Sql=sql)
         self.wait(started["Id"])
@@ -140,3 +159,11 @@ def literal(value: str) -> str:
 
 def identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def stored_user_name(dialect: str, name: str) -> str:
+    """A user name as the warehouse stores it, for comparing with `pg_user.usename` or
+    giving as a literal: Redshift folds delimited identifiers, user names included, to lower
+    case ("Names and identifiers", Amazon Redshift Database Developer Guide), so
+    `create user "IAMR:x"` creates `iamr:x`. PostgreSQL keeps the case."""
+    return name.lower() if dialect == "redshift" else name

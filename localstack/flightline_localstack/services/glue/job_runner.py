@@ -5,7 +5,8 @@ with the job's DefaultArguments merged with the run's Arguments as Glue merges t
 arguments override defaults, NonOverridableArguments override both; moto does the merge),
 `--extra-py-files` zips from S3 on PYTHONPATH before the job Python's site-packages (`-S`:
 the project's package installed in that venv is not importable, as on Glue), and
-AWS_ENDPOINT_URL + dummy credentials pointing at this LocalStack. The exit code becomes
+AWS_ENDPOINT_URL pointing at this LocalStack with temporary credentials of the job's Role
+(`role_session`: the script calls AWS as its role, as on Glue). The exit code becomes
 JobRunState, the last meaningful stderr line ErrorMessage. Each run logs stdout and stderr to
 `.state/localstack/glue-runs/<job>/<run id>.log`.
 """
@@ -22,7 +23,7 @@ from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flightline_localstack import processes, settings
+from flightline_localstack import processes, role_session, settings
 from flightline_localstack.services.glue.models import JobRun, glue_stores
 
 LOG = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def start(job, fake_run, account_id: str, region: str) -> JobRun:
     arguments = dict(fake_run.arguments or {})
     thread = threading.Thread(
         target=_execute,
-        args=(record, fake_run, command, arguments, int(timeout)),
+        args=(record, fake_run, command, arguments, int(timeout), job.role),
         name=f"glue-run-{job.name}",
         daemon=True,
     )
@@ -168,7 +169,9 @@ def _uris(arguments: dict, key: str) -> list[str]:
     return [uri.strip() for uri in arguments.get(key, "").split(",") if uri.strip()]
 
 
-def _execute(record, fake_run, command: dict, arguments: dict, timeout_minutes: int) -> None:
+def _execute(
+    record, fake_run, command: dict, arguments: dict, timeout_minutes: int, role: str
+) -> None:
     workdir = record.log_path.with_suffix("")
     try:
         script, python_path = _fetch_script(record, command, arguments, workdir)
@@ -188,6 +191,14 @@ def _execute(record, fake_run, command: dict, arguments: dict, timeout_minutes: 
         return
 
     env = settings.subprocess_env(record.account_id, record.region)
+    try:
+        env.update(role_session.credentials_env(
+            role, record.account_id, record.region, f"GlueJobRunnerSession-{record.run_id}"
+        ))  # fmt: skip
+    except role_session.RoleError as error:
+        record.log_path.write_text(f"[flightline] job run not started: {error}\n")
+        _finish(record, fake_run, "FAILED", f"Job run not started: {error}")
+        return
     # The zips first, then what Glue provides (pyspark, boto3...): -S left site-packages out.
     env["PYTHONPATH"] = os.pathsep.join([*python_path, settings.job_site_packages(python)])
     env["FLIGHTLINE_GLUE_RUNTIME"] = "localstack"  # the script may skip GlueContext on this
