@@ -17,8 +17,6 @@ import pytest
 from tests.helpers import unique, wait_for
 from tests.localstack.conftest import COPY_ROLE
 
-pytestmark = [pytest.mark.integration]
-
 
 def wait(client, statement_id: str) -> dict:
     """DescribeStatement until the statement has ended (FINISHED, FAILED or ABORTED)."""

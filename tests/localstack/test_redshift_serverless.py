@@ -12,8 +12,6 @@ from botocore.exceptions import ClientError
 from tests.helpers import unique, wait_for
 from tools.local import postgres as localpg
 
-pytestmark = [pytest.mark.integration]
-
 COPY_ROLE = "arn:aws:iam::000000000000:role/flightline-test-copy"
 
 

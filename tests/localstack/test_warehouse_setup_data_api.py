@@ -25,8 +25,6 @@ from tools.deploy.config import load_env
 from tools.deploy.warehouse import set_up_after_deploy
 from tools.local import postgres as localpg
 
-pytestmark = [pytest.mark.integration]
-
 
 class Namespace:
     """Redshift Serverless GetNamespace (not emulated): the namespace's admin secret."""
