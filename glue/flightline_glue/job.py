@@ -193,7 +193,12 @@ def run_job(
         day = discover_day(source, config.flight_date)
         files = day.files
         summary.input_files = [
-            {"file": f.name, "extra_columns": list(f.extra_columns)} for f in files
+            {
+                "file": f.name,
+                "optional_columns": list(f.optional_columns),
+                "extra_columns": list(f.extra_columns),
+            }
+            for f in files
         ]
         summary.ignored_files = day.ignored
         for name in day.ignored:
