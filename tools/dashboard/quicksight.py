@@ -274,6 +274,60 @@ def dashboard_definition(definition: Definition) -> tuple[dict, list[Dataset]]:
     return body, datasets
 
 
+def _ec2_arn(resource: str) -> dict:
+    return _sub(f"arn:${{AWS::Partition}}:ec2:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")
+
+
+def _vpc_role_policy() -> dict:
+    """What QuickSight does as the VPC connection's role ("Configuring the VPC connection with
+    the QuickSight CLI", Amazon QuickSight User Guide: ec2:CreateNetworkInterface,
+    ModifyNetworkInterfaceAttribute, DeleteNetworkInterface, DescribeSubnets,
+    DescribeSecurityGroups), as narrow as EC2 authorizes: network interfaces and subnets in the
+    pipeline's VPC only (ec2:Vpc), the QuickSight security group only; the two Describe calls
+    take no resource ("Actions, resources, and condition keys for Amazon EC2"). make check-iam
+    proves QuickSight's calls pass it and the workload boundary."""
+    vpc_arn = {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc/${VpcId}",
+            {"VpcId": _import("VpcId")},
+        ]
+    }
+    group_arn = {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/${GroupId}",
+            {"GroupId": {"Fn::GetAtt": ["QuickSightSecurityGroup", "GroupId"]}},
+        ]
+    }
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Describe",
+                "Effect": "Allow",
+                "Action": ["ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "NetworkInterfacesInTheVpc",
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:CreateNetworkInterface",
+                    "ec2:ModifyNetworkInterfaceAttribute",
+                    "ec2:DeleteNetworkInterface",
+                ],
+                "Resource": [_ec2_arn("network-interface/*"), _ec2_arn("subnet/*")],
+                "Condition": {"StringEquals": {"ec2:Vpc": vpc_arn}},
+            },
+            {
+                "Sid": "TheQuickSightGroup",
+                "Effect": "Allow",
+                "Action": ["ec2:CreateNetworkInterface", "ec2:ModifyNetworkInterfaceAttribute"],
+                "Resource": group_arn,
+            },
+        ],
+    }
+
+
 def template(definition: Definition, marts_schema: str = "analytics_marts") -> dict:
     body, datasets = dashboard_definition(definition)
     resources: dict[str, Any] = {
@@ -301,37 +355,7 @@ def template(definition: Definition, marts_schema: str = "analytics_marts") -> d
                 "Policies": [
                     {
                         "PolicyName": "vpc-connection-interfaces",
-                        "PolicyDocument": {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Sid": "Describe",
-                                    "Effect": "Allow",
-                                    "Action": ["ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
-                                    "Resource": "*",
-                                },
-                                {
-                                    "Sid": "NetworkInterfaces",
-                                    "Effect": "Allow",
-                                    "Action": [
-                                        "ec2:CreateNetworkInterface",
-                                        "ec2:ModifyNetworkInterfaceAttribute",
-                                        "ec2:DeleteNetworkInterface",
-                                    ],
-                                    "Resource": [
-                                        _sub(
-                                            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*"
-                                        ),
-                                        _sub(
-                                            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/*"
-                                        ),
-                                        _sub(
-                                            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/*"
-                                        ),
-                                    ],
-                                },
-                            ],
-                        },
+                        "PolicyDocument": _vpc_role_policy(),
                     }
                 ],
             },
