@@ -15,8 +15,8 @@ What AWS documents and this follows (Amazon QuickSight User Guide and API Refere
   and the Dashboard definition's visuals (BarChartVisual, LineChartVisual, TableVisual).
 Nothing here runs against QuickSight: this machine has no QuickSight.
 
-The pipeline-health page reads the job's run summaries (JSON in the landing bucket), not the
-warehouse: it is in the local page only (docs/dashboards.md says why).
+Every page, pipeline health included, reads the marts: the job records its runs in the
+warehouse (staging.load_runs, modelled by mart_pipeline_health and mart_pipeline_rejects).
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ def _table(visual: Visual, dataset: Dataset) -> dict:
 
 
 def _filter_groups(definition: Definition, datasets: list[Dataset]) -> list[dict]:
-    """Each definition filter, on every SQL dataset that has its field, across all sheets."""
+    """Each definition filter, on every dataset that has its field, across all sheets."""
     groups = []
     for flt in definition.filters:
         for dataset in datasets:
@@ -243,14 +243,11 @@ def _filter_groups(definition: Definition, datasets: list[Dataset]) -> list[dict
 
 
 def dashboard_definition(definition: Definition) -> tuple[dict, list[Dataset]]:
-    """QuickSight's dashboard Definition for the pages whose datasets are SQL over the marts."""
-    datasets = [d for d in definition.datasets.values() if d.sql]
-    sql_ids = {d.id for d in datasets}
+    """QuickSight's dashboard Definition: a sheet per page, a data set per dataset."""
+    datasets = list(definition.datasets.values())
     sheets = []
     for page in definition.pages:
-        visuals = [v for v in page.visuals if v.dataset in sql_ids]
-        if not visuals:
-            continue  # the pipeline-health page: run summaries are not in the warehouse
+        visuals = page.visuals
         sheets.append(
             {
                 "SheetId": page.id.replace("_", "-"),
