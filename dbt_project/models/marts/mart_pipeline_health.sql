@@ -24,9 +24,11 @@ select
     -- Glue bills DPU-seconds with a one-minute minimum (tools/cost prices the same way; a
     -- test keeps these vars equal to its price of the dev environment's job).
     cast(
-        case when duration_seconds is not null then
-            greatest(duration_seconds, {{ var('glue_job_minimum_seconds') }})
-            * {{ var('glue_job_dpus') }} * {{ var('glue_job_usd_per_dpu_hour') }} / 3600.0
+        case
+            when duration_seconds is not null
+                then
+                    greatest(duration_seconds, {{ var('glue_job_minimum_seconds') }})
+                    * {{ var('glue_job_dpus') }} * {{ var('glue_job_usd_per_dpu_hour') }} / 3600.0
         end as numeric(12, 4)
     ) as modelled_cost_usd,
     recency = 1 as is_latest_of_day,
