@@ -153,3 +153,15 @@ _IDENTITY_CHANGE = re.compile(
 
 def changes_identity(sql: str) -> bool:
     return bool(_IDENTITY_CHANGE.search(code_of(sql).replace("(", " ( ")))
+
+
+_USERS_OR_GRANTS = re.compile(
+    r"^(?:create|alter|drop)\s+(?:user|role|group)\b|^(?:grant|revoke)\b"
+    r"|^alter\s+default\s+privileges\b"
+)
+
+
+def changes_users_or_grants(sql: str) -> bool:
+    """CREATE/ALTER/DROP USER, GRANT, REVOKE, ALTER DEFAULT PRIVILEGES: statements that
+    write PostgreSQL's cluster-wide catalog of users."""
+    return bool(_USERS_OR_GRANTS.match(code_of(sql)))
