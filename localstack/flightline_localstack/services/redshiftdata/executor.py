@@ -35,6 +35,7 @@ LOG = logging.getLogger(__name__)
 # (an advisory lock, also taken by tools/local/postgres.py's set-up), so parallel deploys do
 # not fail with "tuple concurrently updated", which AWS never sends.
 CLUSTER_USERS_LOCK = 7_104_116  # the same key in tools/local/postgres.py
+SHARED_CATALOG_ATTEMPTS = 3
 _INTEGER_TYPES = {"int2", "int4", "int8", "oid"}
 _FLOAT_TYPES = {"float4", "float8"}
 
@@ -105,12 +106,15 @@ def _run(statement: Statement, workgroup: Workgroup, login: DatabaseLogin) -> No
         statement.connection = conn
         if any(redshift_sql.changes_users_or_grants(sub.query) for sub in statement.subs):
             conn.execute("select pg_advisory_lock(%s)", (CLUSTER_USERS_LOCK,))  # until close
-        if statement.is_batch:
-            with conn.transaction():
-                for sub in statement.subs:
-                    _run_one(conn, sub, workgroup, login, in_transaction=True)
-        else:
-            _run_one(conn, statement.subs[0], workgroup, login, in_transaction=False)
+        for attempt in range(1, SHARED_CATALOG_ATTEMPTS + 1):
+            try:
+                _run_subs(conn, statement, workgroup, login)
+                break
+            except Exception as error:
+                if attempt == SHARED_CATALOG_ATTEMPTS or not _shared_catalog_race(error):
+                    raise
+                LOG.info("redshift-data %s: PostgreSQL catalog race, again", statement.id)
+                time.sleep(0.2 * attempt)
     except Exception as error:  # every failure becomes the statement's Error
         text = str(error) if isinstance(error, StatementError) else _error_text(error)
         if statement.cancel_requested:
@@ -123,7 +127,9 @@ def _run(statement: Statement, workgroup: Workgroup, login: DatabaseLogin) -> No
                 elif sub.status not in (FINISHED, FAILED):
                     sub.set(ABORTED)
             statement.set(ABORTED if statement.cancel_requested else FAILED, text)
-        LOG.info("redshift-data %s %s: %s", statement.id, statement.status, text)
+        failed_sql = next((sub.query for sub in statement.subs if sub.status == FAILED), "")
+        LOG.info("redshift-data %s %s: %s (%.200s)", statement.id, statement.status, text,
+                 " ".join(failed_sql.split()))  # fmt: skip
     else:
         with STATEMENTS_LOCK:
             statement.set(FINISHED)
@@ -131,6 +137,23 @@ def _run(statement: Statement, workgroup: Workgroup, login: DatabaseLogin) -> No
         statement.connection = None
         if conn is not None:
             conn.close()
+
+
+def _run_subs(conn, statement: Statement, workgroup: Workgroup, login: DatabaseLogin) -> None:
+    if statement.is_batch:
+        with conn.transaction():
+            for sub in statement.subs:
+                _run_one(conn, sub, workgroup, login, in_transaction=True)
+    else:
+        _run_one(conn, statement.subs[0], workgroup, login, in_transaction=False)
+
+
+def _shared_catalog_race(error: Exception) -> bool:
+    """PostgreSQL's "tuple concurrently updated": two sessions changed one row of a catalog
+    that all databases of the cluster share. Each emulated namespace is a database of the
+    one local cluster, so two deploys can meet there; on AWS, separate namespaces never do.
+    The statement (a batch: its whole transaction, rolled back) is run again."""
+    return "tuple concurrently updated" in str(error)
 
 
 def _run_one(conn, sub: SubStatement, workgroup, login, in_transaction: bool) -> None:
