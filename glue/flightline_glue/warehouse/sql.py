@@ -105,7 +105,11 @@ class DataApiSession:
         return target
 
     def wait(self, statement_id: str) -> dict:
+        """Poll DescribeStatement until the statement ends: first after 0.1 s, then twice as
+        long each time up to `poll_seconds` (most of the job's statements end in well under a
+        second; a long COPY is still polled only every `poll_seconds`)."""
         deadline = time.monotonic() + self.timeout_seconds
+        pause = min(0.1, self.poll_seconds)
         while True:
             described = self.client.describe_statement(Id=statement_id)
             status = described["Status"]
@@ -118,7 +122,8 @@ class DataApiSession:
             if time.monotonic() > deadline:
                 self.client.cancel_statement(Id=statement_id)
                 raise WarehouseLoadError(f"Redshift statement {statement_id} timed out")
-            time.sleep(self.poll_seconds)
+            time.sleep(pause)
+            pause = min(pause * 2, self.poll_seconds)
 
     def batch(self, statements: Sequence[str]) -> dict:
         started = self.client.batch_execute_statement(**self._target(), Sqls=list(statements))
