@@ -21,7 +21,8 @@ def make_tree(root: Path) -> None:
     (root / "glue" / "flightline_glue" / "__pycache__").mkdir()
     (root / "glue" / "flightline_glue" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     (root / "stepfunctions").mkdir()
-    (root / "stepfunctions" / "pipeline.asl.json").write_text('{"StartAt": "A"}')
+    (root / "stepfunctions" / "day.asl.json").write_text('{"StartAt": "A"}')
+    (root / "stepfunctions" / "marts_build.asl.json").write_text('{"StartAt": "B"}')
     dbt = root / "dbt_project"
     for sub in ("models", "target", "logs"):
         (dbt / sub).mkdir(parents=True)
