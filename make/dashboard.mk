@@ -1,15 +1,13 @@
 # The dashboard (dashboards/flightline.yaml, docs/dashboards.md): one offline page locally,
 # Amazon QuickSight on AWS (cloudformation/dashboards.yaml, generated from the same file).
 #   make dashboard                     build/dashboard/index.html from the local warehouse
-#   make dashboard DASHBOARD_RUNS=dir  run summaries from another output root (default var/output)
 #   make dashboard-template            regenerate cloudformation/dashboards.yaml
 
-DASHBOARD_RUNS ?= $(OUTPUT)
 DASHBOARD_TEMPLATE := cloudformation/dashboards.yaml
 
 .PHONY: dashboard
 dashboard: venv pg-up ## Build the dashboard page build/dashboard/index.html from the local warehouse
-	$(PY) -m tools.dashboard build --runs $(DASHBOARD_RUNS)
+	$(PY) -m tools.dashboard build
 
 .PHONY: dashboard-check
 dashboard-check: venv ## Validate the dashboard definition (dashboards/*.yaml)

@@ -33,14 +33,32 @@ REASON_CLASS = {
     "invalid_arr_delay": "unparseable_number",
     "dep_delay_out_of_range": "delay_out_of_range",
     "arr_delay_out_of_range": "delay_out_of_range",
+    "malformed_tail_number": "malformed_tail_number",
 }
 
 
-def classify(row: list[str], known: set[int]) -> tuple[str, str | None]:
-    """Independent reading of the contract: ('reject', reason) or ('ok', flag)."""
-    if len(row) != 5:
+def is_n_number(text: str) -> bool:
+    """The FAA's N-number format, read independently of the contract's regex: N, then 1 to 5
+    characters, digits first (not 0), at most two letters last, never I or O."""
+    body = text.removeprefix("N")
+    digits = len(body) - len(body.lstrip("0123456789"))
+    letters = body[digits:]
+    return (
+        text.startswith("N")
+        and 1 <= len(body) <= 5
+        and digits >= 1
+        and body[0] != "0"
+        and len(letters) <= 2
+        and all("A" <= c <= "Z" and c not in "IO" for c in letters)
+    )
+
+
+def classify(row: list[str], known: set[int], tail: bool = False) -> tuple[str, str | None]:
+    """Independent reading of the contract: ('reject', reason) or ('ok', flag). With `tail`,
+    rows carry the optional TailNumber column last."""
+    if len(row) != 5 + tail:
         return "reject", "wrong_column_count"
-    carrier, origin, dest, dep, arr = row
+    carrier, origin, dest, dep, arr = row[:5]
     if carrier == "":
         return "reject", "empty_carrier"
     for side, value in (("origin", origin), ("dest", dest)):
@@ -55,6 +73,8 @@ def classify(row: list[str], known: set[int]) -> tuple[str, str | None]:
             return "reject", f"invalid_{name}_delay"
         if not -1440 <= int(value) <= 2880:
             return "reject", f"{name}_delay_out_of_range"
+    if tail and row[5].strip() and not is_n_number(row[5].strip().upper()):
+        return "reject", "malformed_tail_number"
     if int(origin) not in known:
         return "ok", "unknown_origin"
     if int(dest) not in known:
@@ -69,19 +89,21 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         return next(reader), list(reader)
 
 
-def tally(day_dir: Path, known: set[int]) -> dict:
+def tally(day_dir: Path, known: set[int], tail: bool = False) -> dict:
     """Recount a day's files the way the manifest claims to count them."""
     by_reason: Counter[str] = Counter()
     counts = Counter()
     for path in sorted(day_dir.iterdir()):
         header, rows = read_rows(path)
-        assert header == HEADER, path
+        assert header == HEADER + ["TailNumber"] * tail, path
         for row in rows:
             counts["rows"] += 1
-            status, detail = classify(row, known)
+            status, detail = classify(row, known, tail)
             if status == "reject":
                 by_reason[detail] += 1
                 continue
+            if tail and row[5] == "":
+                counts["tail_number_empty"] += 1
             dep, arr = row[3], row[4]
             if dep == "":
                 assert arr == "", f"arrival without departure: {row}"
@@ -97,14 +119,17 @@ def tally(day_dir: Path, known: set[int]) -> dict:
     return {"counts": counts, "by_reason": by_reason, "classes": classes}
 
 
-def assert_manifest_matches(out: Path, date: str) -> dict:
+def assert_manifest_matches(out: Path, date: str, tail: bool = False) -> dict:
     manifest = json.loads((out / "_expected" / f"date={date}" / "counts.json").read_text())
     known = set(datagen.read_airport_ids(out / "dim" / "airports.csv"))
-    got = tally(out / "daily_flights" / f"date={date}", known)
+    got = tally(out / "daily_flights" / f"date={date}", known, tail)
     c = got["counts"]
+    reasons = [*datagen.JOB_REASONS, *["malformed_tail_number"] * tail]
+    classes = [*datagen.REJECT_CLASSES, *["malformed_tail_number"] * tail]
     assert manifest["rows"] == c["rows"]
-    assert manifest["rejected_by_reason"] == {r: got["by_reason"][r] for r in datagen.JOB_REASONS}
-    assert manifest["rejected"] == {k: got["classes"][k] for k in datagen.REJECT_CLASSES}
+    assert manifest["rejected_by_reason"] == {r: got["by_reason"][r] for r in reasons}
+    assert manifest["rejected"] == {k: got["classes"][k] for k in classes}
+    assert manifest.get("tail_number_empty") == (c["tail_number_empty"] if tail else None)
     assert manifest["rejected_total"] == sum(got["by_reason"].values())
     assert manifest["valid_rows"] == c["rows"] - manifest["rejected_total"]
     for key in (
@@ -301,18 +326,22 @@ CLEAN_ROWS = (
 )
 
 
-@pytest.mark.parametrize("defect", datagen.DEFECTS, ids=lambda d: d.name)
-def test_each_defect_gets_the_reason_it_declares(defect):
+@pytest.mark.parametrize(
+    ("defect", "tail"),
+    [(d, False) for d in datagen.DEFECTS] + [(d, True) for d in datagen.DEFECTS_WITH_TAIL_NUMBER],
+    ids=lambda p: p.name if isinstance(p, datagen.Defect) else ("tail" if p else "five"),
+)
+def test_each_defect_gets_the_reason_it_declares(defect, tail):
     """The registry against an independent reading of the contract (`classify`): what each
     defect says the job answers is what the job's checks give, and every reason it declares
-    does occur."""
+    does occur, with and without the optional TailNumber column."""
     rng = random.Random(defect.name)
     known = {10397, 13930}
     seen = set()
     for row in CLEAN_ROWS * 40:
-        fields = list(row)
+        fields = list(row) + ["N301DL"] * tail
         outcome = defect.spoil(rng, fields, [16001, 16002])
-        status, detail = classify(fields, known)
+        status, detail = classify(fields, known, tail)
         if defect.rejected:
             assert (status, detail) == ("reject", outcome), fields
         else:
@@ -320,6 +349,32 @@ def test_each_defect_gets_the_reason_it_declares(defect):
             assert f"{detail}_rows" == outcome, fields
         seen.add(outcome)
     assert seen == (set(defect.reasons) or {"unknown_origin_rows", "unknown_dest_rows"})
+
+
+def test_tail_number_option_writes_the_optional_column_with_exact_counts(tmp_path):
+    """`--with-tail-number`: every row has a TailNumber, valid by the FAA rule (a few empty),
+    and with bad rows malformed ones too, each counted in the manifest."""
+    run(tmp_path, "--rows", "6000", "--bad-rate", "0.2", "--files-per-day", "2",
+        "--with-tail-number")  # fmt: skip
+    manifest = assert_manifest_matches(tmp_path, "2024-01-01", tail=True)
+    assert manifest["rejected_by_reason"]["malformed_tail_number"] > 0
+    assert 0 < manifest["tail_number_empty"] < 0.03 * manifest["rows"]
+    # (assert_manifest_matches checked both files' headers and every value against the rule)
+
+
+def test_the_contracts_tail_number_rule_is_the_faa_rule():
+    """The contract's pattern against the independent reading, on the edge cases."""
+    from flightline_glue.contract import TAIL_NUMBER_PATTERN
+
+    cases = [
+        "N1", "N12345", "N1234Z", "N123AZ", "N1A", "N24BY", "N0123", "N01Z", "N123456", "N1I2",
+        "NAB12", "N12O", "N1234AB", "N", "C-GABC", "123AB", "N123ABC", "N9ZZ",
+    ]  # fmt: skip
+    for case in cases:
+        assert bool(re.fullmatch(TAIL_NUMBER_PATTERN, case)) == is_n_number(case), case
+    assert {c for c in cases if is_n_number(c)} == {
+        "N1", "N12345", "N1234Z", "N123AZ", "N1A", "N24BY", "N9ZZ",
+    }  # fmt: skip
 
 
 # --- the committed sample ----------------------------------------------------------------

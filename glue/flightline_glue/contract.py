@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 # Canonical fact columns, in file-header spelling; headers match case-insensitively.
 FLIGHT_COLUMNS = ("Carrier", "OriginAirportID", "DestAirportID", "DepDelay", "ArrDelay")
@@ -41,6 +42,50 @@ DEFAULT_MAX_REJECT_SHARE = 0.5
 MIN_DELAY_MINUTES = -1440
 MAX_DELAY_MINUTES = 2880
 
+
+@dataclass(frozen=True)
+class OptionalColumn:
+    """A column a day's files may have or not, adopted into the contract from the extras
+    (docs/schema-evolution.md, "Adopting a column"). Declaring one here is the whole change on
+    the job's side: the header is matched like the required columns, every value is checked
+    like theirs (a value that breaks the rule is a reject with `reject_reason`), and it is
+    staged as its own column, no longer in `extra_columns`. A file without the column, and an
+    empty value, load NULL. The staging migration `migration` adds the column and dbt selects
+    it; tests/glue/test_schema_agreement.py fails while one of them is missing.
+
+    Text only: the value is trimmed (upper-cased when `upper_case`) and must match `pattern`
+    whole, within `max_bytes` UTF-8 bytes (the staging column's varchar length)."""
+
+    header: str  # file-header spelling; matched case-insensitively
+    staged: str  # the staging.flights column (and the dbt column)
+    sql_type: str  # its type in the migration, the dbt staging model and the marts' contracts
+    max_bytes: int
+    pattern: str  # Spark (Java) regular expression the cleaned value must match whole
+    reject_reason: str
+    migration: str  # the staging migration version that adds the column, e.g. "V005"
+    upper_case: bool = True
+
+    @property
+    def raw(self) -> str:
+        """The raw (string) column the job reads the file's field into."""
+        return f"{self.staged}_raw"
+
+
+# A US civil aircraft registration (an N-number), as the FAA Aircraft Registry's "N-Number
+# format" page states it: N, then one to five digits, one to four digits and a letter, or
+# one to three digits and two letters; never a zero first, never the letters I or O. So at
+# most 6 characters; the column holds 10 bytes, room to widen the rule (e.g. to foreign
+# registrations) without a migration.
+TAIL_NUMBER_PATTERN = "^N[1-9](?:[0-9]{0,4}|[0-9]{0,3}[A-HJ-NP-Z]|[0-9]{0,2}[A-HJ-NP-Z]{2})$"
+# Adopting a column is one entry here (plus its migration and dbt columns). Staged in this
+# order after `extra_columns`, as their migrations append them.
+OPTIONAL_FLIGHT_COLUMNS = (
+    OptionalColumn(
+        header="TailNumber", staged="tail_number", sql_type="varchar(10)", max_bytes=10,
+        pattern=TAIL_NUMBER_PATTERN, reject_reason="malformed_tail_number", migration="V005",
+    ),
+)  # fmt: skip
+
 # The staging.flights column order (the DDL's); COPY maps CSV and Parquet by position.
 STAGED_FLIGHT_COLUMNS = (
     "flight_id", "flight_date", "carrier_code", "origin_airport_id", "dest_airport_id",
@@ -49,6 +94,7 @@ STAGED_FLIGHT_COLUMNS = (
     "dest_city", "dest_state", "dest_airport_name",
     "is_origin_known", "is_dest_known", "source_file", "source_line", "run_id", "loaded_at",
     "extra_columns",
+    *(column.staged for column in OPTIONAL_FLIGHT_COLUMNS),
 )  # fmt: skip
 # Columns a file has beyond the contract are kept, not dropped: per row, one semi-structured
 # value {header name: text as written} in staging.flights.extra_columns (migration V003:
@@ -63,6 +109,7 @@ STAGED_TEXT_BYTES = {
         "flight_id": 32, "carrier_code": 3, "origin_city": 128, "origin_state": 8,
         "origin_airport_name": 256, "dest_city": 128, "dest_state": 8,
         "dest_airport_name": 256, "source_file": 512, "run_id": 128,
+        **{column.staged: column.max_bytes for column in OPTIONAL_FLIGHT_COLUMNS},
     },
     "airports": {
         "city": 128, "state": 8, "airport_name": 256, "source_file": 512, "run_id": 128,
@@ -103,7 +150,7 @@ class RejectReason:
     MISSING_AIRPORT_FIELD = "missing_airport_field"
 
 
-# The flight-row reasons, in the order validate() checks them.
+# The flight-row reasons, in the order validate() checks them: the optional columns' last.
 FLIGHT_REJECT_REASONS = (
     RejectReason.MALFORMED_RECORD,
     RejectReason.WRONG_COLUMN_COUNT,
@@ -117,6 +164,7 @@ FLIGHT_REJECT_REASONS = (
     RejectReason.DEP_DELAY_OUT_OF_RANGE,
     RejectReason.INVALID_ARR_DELAY,
     RejectReason.ARR_DELAY_OUT_OF_RANGE,
+    *(column.reject_reason for column in OPTIONAL_FLIGHT_COLUMNS),
 )
 
 

@@ -16,6 +16,7 @@ from .contract import (
     EMPTY_DAY_MARKER,
     FLIGHT_COLUMNS,
     GZIP_MAGIC,
+    OPTIONAL_FLIGHT_COLUMNS,
     REJECT_COLUMNS,
     STAGED_TEXT_BYTES,
     InputContractError,
@@ -36,10 +37,16 @@ class FlightFile:
     uri: str
     name: str  # key relative to the source root, e.g. daily_flights/date=2024-01-01/a.csv
     header: tuple[str, ...]  # exactly as written in the file, in file order
-    column_for: dict[str, str]  # canonical column -> header name in this file
-    extra_columns: tuple[str, ...]
+    # contract column (required, and the optional ones the file has) -> its header name here
+    column_for: dict[str, str]
+    extra_columns: tuple[str, ...]  # beyond the contract: kept in staging.flights.extra_columns
     compressed: bool = False  # told by the content (gzip magic bytes), not the name
     lines: int = 0  # physical lines, header included
+
+    @property
+    def optional_columns(self) -> tuple[str, ...]:
+        """The contract's optional columns this file has (the others load NULL)."""
+        return tuple(c.header for c in OPTIONAL_FLIGHT_COLUMNS if c.header in self.column_for)
 
     @property
     def spark_safe(self) -> bool:
@@ -115,7 +122,9 @@ def missing_columns_message(missing: Iterable[str], unmatched: Iterable[str]) ->
 
 
 def map_header(header: Iterable[str], file_name: str) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Match the contract's columns case-insensitively; a missing one stops the run."""
+    """Match the contract's columns case-insensitively; a missing required one stops the run.
+    Returns {contract column: header name} (optional columns only when present) and the
+    header names beyond the contract."""
     by_lower: dict[str, str] = {}
     for name in header:
         key = name.strip().lower()
@@ -124,18 +133,19 @@ def map_header(header: Iterable[str], file_name: str) -> tuple[dict[str, str], t
                 f"{file_name}: column '{name.strip()}' appears twice", file_name, 1
             )
         by_lower[key] = name
-    wanted = {c.lower() for c in FLIGHT_COLUMNS}
+    known = (*FLIGHT_COLUMNS, *(c.header for c in OPTIONAL_FLIGHT_COLUMNS))
+    contract = {c.lower() for c in known}
     missing = [c for c in FLIGHT_COLUMNS if c.lower() not in by_lower]
     if missing:
-        unmatched = [h.strip() for h in header if h.strip().lower() not in wanted]
+        unmatched = [h.strip() for h in header if h.strip().lower() not in contract]
         raise InputContractError(
             f"{file_name}: {missing_columns_message(missing, unmatched)} "
             f"(header is: {','.join(h.strip() for h in header)})",
             file_name,
             1,
         )
-    column_for = {c: by_lower[c.lower()] for c in FLIGHT_COLUMNS}
-    extras = tuple(h.strip() for h in header if h.strip().lower() not in wanted)
+    column_for = {c: by_lower[c.lower()] for c in known if c.lower() in by_lower}
+    extras = tuple(h.strip() for h in header if h.strip().lower() not in contract)
     return column_for, extras
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyspark.sql import Observation, SparkSession
@@ -41,6 +42,7 @@ from .transform import (
 )
 from .warehouse import StagedDay, WarehouseLoader
 from .warehouse.day_profiles import read_profiles, record_checks
+from .warehouse.load_runs import RunRecord, failed_statements, finish_statement
 
 log = logging.getLogger("flightline.job")
 
@@ -164,6 +166,37 @@ def _check_the_day(loader: WarehouseLoader, config: JobConfig, summary: RunSumma
     return result
 
 
+def _run_record(config: JobConfig, started_at: dt.datetime, summary: RunSummary) -> RunRecord:
+    return RunRecord(
+        flight_date=config.flight_date,
+        run_id=config.run_id,
+        started_at=started_at,
+        rows_read=summary.rows_read,
+        rows_rejected=summary.rows_rejected,
+        rejected_by_reason=dict(summary.rejected_by_reason),
+        unknown_airport_rows=summary.unknown_origin_rows + summary.unknown_dest_rows,
+        unknown_airport_id_count=summary.unknown_airport_id_count,
+    )
+
+
+def _record_failure(
+    loader: WarehouseLoader, record: RunRecord, loaded: bool, seconds: float, message: str
+) -> None:
+    """Best effort: the failed run's row in staging.load_runs (warehouse/load_runs.py). A
+    loaded run's row (its rows stay) is marked failed; otherwise a row with nothing loaded.
+    If the warehouse cannot take it, the run summary and the notice still carry the failure."""
+    dialect = loader.session.dialect
+    statements = (
+        [finish_statement(record.run_id, dialect, "failed", seconds, None, message)]
+        if loaded
+        else failed_statements(record, dialect, seconds, message)
+    )
+    try:
+        loader.session.run(statements)
+    except Exception as error:
+        log.error("run %s not recorded in the warehouse: %s", record.run_id, cause_of(error))
+
+
 def run_job(
     spark: SparkSession, config: JobConfig, source: Storage, output: Storage,
     loader: WarehouseLoader,
@@ -176,6 +209,8 @@ def run_job(
     unless everything before the load succeeded; a failed load is rolled back.
     """
     started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    loaded_day = False  # the load committed: the day's rows and its load_runs row exist
     progress = _Progress()
     summary = RunSummary(
         config.flight_date.isoformat(), config.run_id, trigger_key=config.trigger_key
@@ -193,7 +228,12 @@ def run_job(
         day = discover_day(source, config.flight_date)
         files = day.files
         summary.input_files = [
-            {"file": f.name, "extra_columns": list(f.extra_columns)} for f in files
+            {
+                "file": f.name,
+                "optional_columns": list(f.optional_columns),
+                "extra_columns": list(f.extra_columns),
+            }
+            for f in files
         ]
         summary.ignored_files = day.ignored
         for name in day.ignored:
@@ -273,8 +313,10 @@ def run_job(
                 flight_files=staged_files(output, paths["staged_flights"]),
                 airports_uri=paths["staged_airports"],
                 airport_files=staged_files(output, paths["staged_airports"]),
+                run=_run_record(config, started_at, summary),
             )
         )
+        loaded_day = True
         summary.rows_loaded = result.flights_loaded
         summary.rows_replaced = result.flights_deleted
         summary.airports_loaded = result.airports_loaded
@@ -294,13 +336,33 @@ def run_job(
                 f"{day_prefix(config.flight_date)}: loaded, but the day-level checks failed: "
                 f"{findings}"
             )
+        progress.at("record the run", "staging.load_runs")
+        loader.session.run(
+            [
+                finish_statement(
+                    config.run_id,
+                    loader.session.dialect,
+                    "succeeded",
+                    summary.durations_seconds["total"],
+                    summary.warehouse_seconds,
+                )
+            ]
+        )
         summary.status = "succeeded"
         progress.at("write run summary", paths["summary"])
         output.write_bytes(paths["summary"], summary.to_json().encode())
         log.info("run summary %s", summary.to_json(indent=None))
         return summary
     except Exception as error:
-        raise _failed(error, progress, summary, output, paths["summary"], started) from error
+        record = _run_record(config, started_at, summary)
+
+        def record_failure(message: str) -> None:
+            seconds = round(time.monotonic() - started, 3)
+            _record_failure(loader, record, loaded_day, seconds, message)
+
+        raise _failed(
+            error, progress, summary, output, paths["summary"], started, record_failure
+        ) from error
 
 
 def failed_before_run(
@@ -323,9 +385,10 @@ def failed_before_run(
 
 def _failed(
     error: Exception, progress: _Progress, summary: RunSummary, output: Storage,
-    summary_uri: str, started: float,
+    summary_uri: str, started: float, record: Callable[[str], None] | None = None,
 ) -> JobFailure:  # fmt: skip
-    """Log the full trace, write the failed summary, and return the one-line failure."""
+    """Log the full trace, write the failed summary (and `record` the failure in the
+    warehouse), and return the one-line failure."""
     message = describe(progress.stage, error, progress.file)
     log.error("run %s failed: %s", summary.run_id, message, exc_info=error)
     summary.status = "failed"
@@ -336,5 +399,7 @@ def _failed(
     except Exception as write_error:
         log.error("run summary not written to %s", summary_uri, exc_info=write_error)
         message += f" (run summary not written: {cause_of(write_error)})"
+    if record is not None:
+        record(summary.error)
     log.info("run summary %s", summary.to_json(indent=None))
     return JobFailure(message, progress.stage)

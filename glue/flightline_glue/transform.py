@@ -19,7 +19,9 @@ from .contract import (
     FLIGHT_COLUMNS,
     MAX_DELAY_MINUTES,
     MIN_DELAY_MINUTES,
+    OPTIONAL_FLIGHT_COLUMNS,
     STAGED_FLIGHT_COLUMNS,
+    OptionalColumn,
     RejectReason,
 )
 from .inputs import Airport, FlightFile
@@ -31,6 +33,8 @@ RAW = {
     "DestAirportID": "dest_airport_id_raw",
     "DepDelay": "dep_delay_raw",
     "ArrDelay": "arr_delay_raw",
+    # The optional columns (contract.OPTIONAL_FLIGHT_COLUMNS): null when a file lacks one.
+    **{column.header: column.raw for column in OPTIONAL_FLIGHT_COLUMNS},
 }
 
 # monotonically_increasing_id() = partition index << 33 | row number within the partition.
@@ -131,6 +135,14 @@ def read_flight_file(
             F.get(fields, index[canonical.lower()]).alias(RAW[canonical])
             for canonical in FLIGHT_COLUMNS
         ],
+        *[
+            (
+                F.get(fields, index[column.header.lower()])
+                if column.header.lower() in index
+                else F.lit(None).cast("string")
+            ).alias(column.raw)
+            for column in OPTIONAL_FLIGHT_COLUMNS
+        ],
         _extras(fields, flight_file, extra_names).alias("extras"),
         F.col("value").alias("line"),
         F.size(fields).alias("field_count"),
@@ -183,6 +195,11 @@ def _airport_id(cleaned: Column) -> Column:
     return F.when(cleaned.rlike(_INTEGER), cleaned.cast(T.IntegerType()))
 
 
+def _text(column: OptionalColumn) -> str:
+    """The cleaned text column of an optional contract column."""
+    return f"{column.staged}_text"
+
+
 def _cleaned_columns() -> dict[str, Column]:
     """Cleaned text of each raw field, computed once per row and shared by every check."""
     return {
@@ -191,6 +208,10 @@ def _cleaned_columns() -> dict[str, Column]:
         "dest_text": _clean("dest_airport_id_raw"),
         "dep_text": _clean("dep_delay_raw"),
         "arr_text": _clean("arr_delay_raw"),
+        **{
+            _text(column): F.upper(_clean(column.raw)) if column.upper_case else _clean(column.raw)
+            for column in OPTIONAL_FLIGHT_COLUMNS
+        },
     }
 
 
@@ -228,7 +249,24 @@ def _checks() -> list[tuple[Column, str, Column]]:
          _quoted("ArrDelay", arr)),
         (out_of_range("arr_delay_minutes"), RejectReason.ARR_DELAY_OUT_OF_RANGE,
          F.concat(_quoted("ArrDelay", arr), F.lit(f" {_RANGE_TEXT}"))),
+        *[_optional_check(column) for column in OPTIONAL_FLIGHT_COLUMNS],
     ]  # fmt: skip
+
+
+def _optional_check(column: OptionalColumn) -> tuple[Column, str, Column]:
+    """An optional column's one check: empty is NULL, anything else must fit its rule."""
+    text = F.col(_text(column))
+    broken = ~text.rlike(column.pattern) | (F.octet_length(text) > column.max_bytes)
+    return (text != "") & broken, column.reject_reason, _quoted(column.header, text)
+
+
+# Rejects whose raw values (the five required columns) do not show what was wrong: the
+# rejects file keeps their whole line.
+_WHOLE_LINE_REASONS = (
+    RejectReason.MALFORMED_RECORD,
+    RejectReason.WRONG_COLUMN_COUNT,
+    *(column.reject_reason for column in OPTIONAL_FLIGHT_COLUMNS),
+)
 
 
 def validate(raw: DataFrame) -> DataFrame:
@@ -236,7 +274,8 @@ def validate(raw: DataFrame) -> DataFrame:
 
     Empty delays are not errors: a missing departure delay marks a cancelled flight, a
     missing arrival delay a diverted one. Unknown airport ids are not errors either: the
-    row is kept and flagged by `enrich`. The human-readable detail is only built for
+    row is kept and flagged by `enrich`. An empty optional column's value (or a file
+    without the column) is NULL, not an error. The human-readable detail is only built for
     rejected rows (`rejected_rows`): it costs string work on every row otherwise.
     """
     cleaned = raw.select("*", *[expr.alias(name) for name, expr in _cleaned_columns().items()])
@@ -246,6 +285,10 @@ def validate(raw: DataFrame) -> DataFrame:
         _airport_id(F.col("dest_text")).alias("dest_airport_id"),
         _minutes(F.col("dep_text")).alias("dep_delay_minutes"),
         _minutes(F.col("arr_text")).alias("arr_delay_minutes"),
+        *[
+            F.when(F.col(_text(column)) != "", F.col(_text(column))).alias(column.staged)
+            for column in OPTIONAL_FLIGHT_COLUMNS
+        ],
     )
     reason = F.lit(None).cast("string")
     for failed, code, _ in reversed(_checks()):  # inside out: the first check listed wins
@@ -269,12 +312,9 @@ def rejected_rows(checked: DataFrame, flight_date: dt.date) -> DataFrame:
         F.col("dest_airport_id_raw").alias("dest_airport_id"),
         F.col("dep_delay_raw").alias("dep_delay"),
         F.col("arr_delay_raw").alias("arr_delay"),
-        F.when(
-            F.col("reject_reason").isin(
-                RejectReason.MALFORMED_RECORD, RejectReason.WRONG_COLUMN_COUNT
-            ),
-            F.col("line"),
-        ).alias("raw_record"),
+        F.when(F.col("reject_reason").isin(*_WHOLE_LINE_REASONS), F.col("line")).alias(
+            "raw_record"
+        ),
     )
 
 
@@ -354,6 +394,7 @@ def enrich(
         "run_id": F.lit(run_id),
         "loaded_at": F.lit(loaded_at).cast(T.TimestampNTZType()),
         EXTRA_COLUMNS_COLUMN: F.col("extras"),
+        **{column.staged: F.col(column.staged) for column in OPTIONAL_FLIGHT_COLUMNS},
     }
     assert tuple(columns) == STAGED_FLIGHT_COLUMNS  # the DDL's order is the COPY contract
     return joined.select(*[expr.alias(name) for name, expr in columns.items()])

@@ -36,6 +36,7 @@ def local_postgres() -> PostgresServer:
     port = int(os.environ.get("FLIGHTLINE_PG_PORT", "54329"))
     return PostgresServer("127.0.0.1", port, "flightline", state_root / "postgres" / "password")
 
+
 # Environment variables of the LocalStack process that must not reach job and build
 # subprocesses: they configure the emulator itself or its Python.
 _EMULATOR_ONLY_PREFIXES = (

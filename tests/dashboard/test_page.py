@@ -8,6 +8,7 @@ The screenshot goes to build/dashboard/screenshots/ (CI keeps it as an artifact)
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -20,11 +21,11 @@ import pytest
 from tests.fixtures.dbt import MARTS, Dbt
 from tools.dashboard import build as build_mod
 from tools.dashboard import definition as definition_mod
-from tools.dashboard import sources
 from tools.local import postgres as localpg
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "build" / "dashboard" / "screenshots"
+SAMPLE = REPO_ROOT / "data" / "sample"
 SAMPLE_DAYS = [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)]
 
 
@@ -36,23 +37,22 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def warehouse(dbt_database: localpg.ConnInfo, loaded_staging, dbt: Dbt, tmp_path_factory):
-    """The sample days loaded once by the real job, one dbt build; the job's output root."""
-    output_root = tmp_path_factory.mktemp("job-output")
-    loaded = loaded_staging(dbt_database, SAMPLE_DAYS, output_root=output_root)
+def warehouse(dbt_database: localpg.ConnInfo, loaded_staging, dbt: Dbt):
+    """The sample days loaded once by the real job (which records its runs in
+    staging.load_runs), one dbt build."""
+    loaded = loaded_staging(dbt_database, SAMPLE_DAYS)
     result = dbt("build")
     assert result.success, result.failed()
-    return dbt_database, output_root, {str(day): rows for day, rows in loaded.items()}
+    return dbt_database, {str(day): rows for day, rows in loaded.items()}
 
 
 @pytest.fixture(scope="module")
 def built(warehouse, tmp_path_factory) -> build_mod.Built:
-    database, output_root, _ = warehouse
+    database, _ = warehouse
     reader_url = database.login("reader").url
     return build_mod.build(
         definition_mod.load(),
         lambda: psycopg.connect(reader_url),
-        sources.local_summaries(output_root),
         tmp_path_factory.mktemp("dashboard") / "index.html",
         source_note="the test warehouse",
     )
@@ -123,7 +123,7 @@ def test_every_chart_rendered_and_the_page_loads_nothing_from_outside(browser_pa
 
 
 def test_one_bar_per_carrier_with_its_on_time_share(browser_page, warehouse):
-    database, _, _ = warehouse
+    database, _ = warehouse
     expected = {
         carrier: 100 * float(on_time) / float(completed)
         for carrier, on_time, completed in mart(
@@ -140,7 +140,7 @@ def test_one_bar_per_carrier_with_its_on_time_share(browser_page, warehouse):
 
 
 def test_one_point_per_carrier_and_day(browser_page, warehouse):
-    database, _, _ = warehouse
+    database, _ = warehouse
     (pairs,) = mart(
         database,
         f"select count(distinct (flight_date, carrier_code)) from {MARTS}.mart_on_time_performance",
@@ -149,7 +149,7 @@ def test_one_point_per_carrier_and_day(browser_page, warehouse):
 
 
 def test_cancellations_per_day_match_the_fact_table(browser_page, warehouse):
-    database, _, _ = warehouse
+    database, _ = warehouse
     expected = {
         str(day): str(cancelled)
         for day, cancelled in mart(
@@ -170,7 +170,7 @@ def test_top_n_charts_keep_n_bars(browser_page):
 
 
 def test_the_delayed_flights_table_and_the_carrier_filter(browser_page, warehouse):
-    database, _, _ = warehouse
+    database, _ = warehouse
     (delayed,) = mart(database, f"select count(*) from {MARTS}.delayed_flights")[0]
     rows = browser_page.get_attribute("#delayed_flights_table", "data-rows")
     assert int(rows) == min(delayed, 200)
@@ -190,7 +190,7 @@ def test_the_delayed_flights_table_and_the_carrier_filter(browser_page, warehous
 
 
 def test_the_health_page_shows_the_loaded_days_and_rows(browser_page, warehouse):
-    _, _, loaded = warehouse
+    _, loaded = warehouse
     bars = labels(browser_page, "rows_per_day", "rect")
     loaded_bars = [b for b in bars if label_value(b, "measure_title") == "Loaded"]
     shown = {
@@ -207,3 +207,25 @@ def test_the_health_page_shows_the_loaded_days_and_rows(browser_page, warehouse)
     finally:
         set_filter(browser_page, "filter_flight_dates_from", "")
         set_filter(browser_page, "filter_flight_dates_to", "")
+
+
+def test_the_health_page_shows_each_days_rejects_by_reason(browser_page):
+    """The job's rejects per reason, through staging.load_runs' semi-structured column and
+    mart_pipeline_rejects, are the sample's expected counts."""
+    expected = {
+        (str(day), reason): count
+        for day in SAMPLE_DAYS
+        for reason, count in json.loads(
+            (SAMPLE / "_expected" / f"date={day}" / "counts.json").read_text()
+        )["rejected_by_reason"].items()
+        if count
+    }
+    assert expected  # the sample has rejects to show
+    bars = labels(browser_page, "rejects_by_reason", "rect")
+    shown = {
+        (label_value(b, "Flight date"), label_value(b, "Reason")): int(
+            label_value(b, "Rejected rows").replace(",", "")
+        )
+        for b in bars
+    }
+    assert shown == expected

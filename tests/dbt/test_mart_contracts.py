@@ -13,7 +13,13 @@ import yaml
 from tests.fixtures.dbt import DBT_PROJECT_DIR, Dbt
 from tests.fixtures.postgres import throwaway_database
 
-MARTS = ("fct_flights", "dim_airports", "mart_on_time_performance")
+MARTS = (
+    "fct_flights",
+    "dim_airports",
+    "mart_on_time_performance",
+    "mart_pipeline_health",
+    "mart_pipeline_rejects",
+)
 
 
 def mart_spec(name: str) -> dict:

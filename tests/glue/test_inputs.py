@@ -36,6 +36,22 @@ def test_header_matches_case_insensitively_in_any_order_and_reports_extras():
     assert extras == ("FlightNum",)
 
 
+def test_an_optional_contract_column_is_mapped_when_present_and_is_no_extra():
+    """TailNumber is adopted (contract.OPTIONAL_FLIGHT_COLUMNS): matched like the required
+    columns, in any case; no longer reported or kept as an extra column."""
+    column_for, extras = map_header([*HEADER.split(","), "tailNUMBER ", "Gate"], "a.csv")
+    assert column_for["TailNumber"] == "tailNUMBER "
+    assert extras == ("Gate",)
+    column_for, extras = map_header(HEADER.split(","), "b.csv")
+    assert "TailNumber" not in column_for
+    assert extras == ()
+
+
+def test_an_optional_column_given_twice_is_an_error():
+    with pytest.raises(InputContractError, match="'tailnumber' appears twice"):
+        map_header([*HEADER.split(","), "TailNumber", "tailnumber"], "x.csv")
+
+
 def test_missing_required_columns_name_the_file_and_the_columns():
     with pytest.raises(InputContractError) as error:
         map_header(

@@ -46,16 +46,25 @@ def test_every_reason_is_quarantined_under_the_engines_ansi_default(
     assert spark.conf.get("spark.sql.ansi.enabled") == "true"
     lines = [line for line, _ in EVERY_REASON]
     (day_folder(landing) / "flights.csv").write_text(HEADER + "\n" + "\n".join(lines) + "\n")
+    # The optional columns' reasons, in a second file that has the column.
+    (day_folder(landing) / "tails.csv").write_text(
+        f"{HEADER},TailNumber\nDL,10397,12478,1,1,N0X\nDL,10397,12478,1,1,N301DL\n"
+    )
 
     summary = run(spark, landing, tmp_path, pg_database, "ansi")
 
     assert summary.status == "succeeded"
-    expected = {n: reason for n, (_, reason) in enumerate(EVERY_REASON, start=2) if reason}
-    assert {int(r["source_line"]): r["reject_reason"] for r in rejects(summary)} == expected
+    expected = {
+        ("flights.csv", n): reason for n, (_, reason) in enumerate(EVERY_REASON, start=2) if reason
+    } | {("tails.csv", 2): "malformed_tail_number"}
+    got = {(r["source_file"].rsplit("/", 1)[-1], int(r["source_line"])): r["reject_reason"]
+           for r in rejects(summary)}  # fmt: skip
+    assert got == expected
     assert set(expected.values()) == set(FLIGHT_REJECT_REASONS)  # every reason, none missed
     assert summary.rows_rejected == len(expected)
-    assert [row[1:5] for row in loaded(pg_database)] == [
-        (2, "DL", 5, 6),
-        (3, "DL", -3, 4),
-        (4, "DL", 1, 0),
+    assert [row[:5] for row in loaded(pg_database)] == [
+        (f"{day_folder(landing).relative_to(landing)}/flights.csv", 2, "DL", 5, 6),
+        (f"{day_folder(landing).relative_to(landing)}/flights.csv", 3, "DL", -3, 4),
+        (f"{day_folder(landing).relative_to(landing)}/flights.csv", 4, "DL", 1, 0),
+        (f"{day_folder(landing).relative_to(landing)}/tails.csv", 3, "DL", 1, 1),
     ]

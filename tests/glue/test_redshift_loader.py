@@ -235,3 +235,45 @@ def test_an_airports_upload_replaces_the_airports_table_alone_in_one_batch(data_
     expect_batch(stubber, "a-1", sqls, "FINISHED", rows=(0, 76, 74))
     staged = StagedAirports("exec-2", uri, tuple(files))
     assert loader(client, bucket).load_airports(staged) == 74
+
+
+def test_the_runs_row_is_written_in_the_same_batch_transaction(data_api, bucket):
+    """staging.load_runs (V006): the run's row is part of the load's batch, so it commits
+    with the day's rows or not at all; rows_loaded is counted inside that transaction."""
+    from dataclasses import replace
+
+    from flightline_glue.warehouse.load_runs import RunRecord
+
+    client, stubber = data_api
+    expect_day_manifests(bucket)
+    run = RunRecord(
+        dt.date(2024, 1, 3), "exec-1", dt.datetime(2024, 1, 4, 6, 0, 1), rows_read=2000,
+        rows_rejected=29, rejected_by_reason={"unknown_carrier": 4, "bad_delay": 25},
+        unknown_airport_rows=3, unknown_airport_id_count=2,
+    )  # fmt: skip
+    day = "cast('2024-01-03' as date)"
+    sqls = [
+        "lock staging.flights, staging.airports",
+        "delete from staging.flights where flight_date = '2024-01-03'",
+        f"copy staging.flights from '{RUN}/flights.manifest' iam_role '{ROLE}' "
+        "format as parquet serializetojson manifest",
+        "delete from staging.airports",
+        f"copy staging.airports from '{RUN}/airports.manifest' iam_role '{ROLE}' "
+        "format as parquet serializetojson manifest",
+        "delete from staging.load_runs where run_id = 'exec-1'",
+        "insert into staging.load_runs (flight_date, run_id, rows_read, rows_rejected, "
+        "rejected_by_reason, unknown_airport_rows, unknown_airport_id_count, started_at, "
+        f"status, rows_loaded) select {day}, 'exec-1', 2000, 29, "
+        """json_parse('{"bad_delay": 25, "unknown_carrier": 4}'), 3, 2, """
+        "cast('2024-01-04 06:00:01' as timestamp), 'loaded', "
+        f"(select count(*) from staging.flights where flight_date = {day})",
+    ]
+    expect_batch(stubber, "b-9", sqls, "FINISHED", rows=(0, 1971, 1971, 76, 76, 0, 1))
+
+    result = loader(client, bucket).load_day(replace(DAY, run=run))
+
+    assert (result.flights_deleted, result.flights_loaded, result.airports_loaded) == (
+        1971,
+        1971,
+        76,
+    )

@@ -145,6 +145,60 @@ def test_whitespace_case_quotes_crlf_gzip_and_reordered_extra_columns(spark, tmp
     }  # fmt: skip
 
 
+def test_the_optional_tail_number_is_validated_and_staged_null_when_absent(spark, tmp_path):
+    """An adopted optional column (TailNumber): trimmed and upper-cased, empty is NULL, a
+    value outside the FAA N-number format is a reject with its reason, detail and whole line;
+    a file without the column stages NULL; it is not an extra column any more."""
+    write_day(
+        tmp_path,
+        {
+            "a.csv": "\n".join(
+                [
+                    f"{HEADER},TailNumber,Gate",
+                    "DL,10397,12478,1,1,N301DL,A1",  # 2 valid
+                    "DL,10397,12478,1,1, n12345 ,A2",  # 3 valid, spaced, lower case
+                    "DL,10397,12478,1,1,,A3",  # 4 empty: NULL
+                    "DL,10397,12478,1,1,N0123,A4",  # 5 a zero first
+                    "DL,10397,12478,1,1,N12O,A5",  # 6 the letter O
+                    "DL,10397,12478,1,1,C-GABC,A6",  # 7 not a US registration
+                    "DL,10397,12478,1,1,N1234AB,A7",  # 8 too long
+                    "DL,ATL,12478,1,1,N0123,A8",  # 9 the first failing check wins
+                ]
+            )
+            + "\n",
+            "b.csv": f"{HEADER}\nUA,12478,10397,2,2\n",
+        },
+    )
+    files = discover_flight_files(LocalStorage(tmp_path), DAY)
+    assert [(f.optional_columns, f.extra_columns) for f in files] == [
+        (("TailNumber",), ("Gate",)),
+        ((), ()),
+    ]
+    checked = validate(read_flight_files(spark, [(f.uri, f) for f in files]))
+    rows = {(r.source_file[-5:], r.source_line): r for r in checked.collect()}
+    assert {k: (r.tail_number, r.reject_reason) for k, r in rows.items()} == {
+        ("a.csv", 2): ("N301DL", None),
+        ("a.csv", 3): ("N12345", None),
+        ("a.csv", 4): (None, None),
+        ("a.csv", 5): ("N0123", "malformed_tail_number"),
+        ("a.csv", 6): ("N12O", "malformed_tail_number"),
+        ("a.csv", 7): ("C-GABC", "malformed_tail_number"),
+        ("a.csv", 8): ("N1234AB", "malformed_tail_number"),
+        ("a.csv", 9): ("N0123", "invalid_origin_airport_id"),
+        ("b.csv", 2): (None, None),
+    }
+    assert rows[("a.csv", 2)].extras.asDict() == {"Gate": "A1"}  # not TailNumber
+    details = {r.source_line: r for r in rejected_rows(checked, DAY).collect()}
+    assert details[7].reject_detail == "TailNumber 'C-GABC'"
+    assert details[7].raw_record == "DL,10397,12478,1,1,C-GABC,A6"
+    airports = airports_frame(spark, AIRPORTS, "dim/airports.csv", "r1", LOADED_AT)
+    staged = enrich(checked, airports, DAY, "r1", LOADED_AT)
+    assert staged.columns[-1] == "tail_number"
+    assert sorted((r.source_file[-5:], r.source_line, r.tail_number) for r in staged.collect()) == [
+        ("a.csv", 2, "N301DL"), ("a.csv", 3, "N12345"), ("a.csv", 4, None), ("b.csv", 2, None),
+    ]  # fmt: skip
+
+
 def test_enrich_joins_both_airports_and_flags_unknown_ids(spark, tmp_path):
     write_day(tmp_path, {"f.csv": f"{HEADER}\nDL,10397,12478,1,1\nDL,99999,10397,1,1\n"})
     files = discover_flight_files(LocalStorage(tmp_path), DAY)

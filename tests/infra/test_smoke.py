@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
+from tests.fixtures.pipeline import drop_env_users, local_logins
 from tools.deploy import smoke
 from tools.deploy.config import load_env
 from tools.deploy.disposable import Deployment, deployed
+from tools.local import postgres as localpg
 
 # --- fast: what smoke relies on ------------------------------------------------------------
 
@@ -209,9 +211,13 @@ def test_an_unknown_environment_is_a_clear_error(capsys: pytest.CaptureFixture[s
 
 
 @pytest.fixture(scope="module")
-def deployment(localstack_client: Callable[..., Any]) -> Iterator[Deployment]:
-    with deployed("sm", localstack_client) as deployment:
+def deployment(
+    localstack_client: Callable[..., Any], pipeline_database: localpg.ConnInfo
+) -> Iterator[Deployment]:
+    # Its own database, as each env has its own namespace on AWS: the deploy bootstraps it.
+    with deployed("sm", localstack_client, **local_logins(pipeline_database)) as deployment:
         yield deployment
+    drop_env_users(pipeline_database, deployment.env)
 
 
 def run_smoke(deployment: Deployment) -> tuple[int, list[str], list[str]]:

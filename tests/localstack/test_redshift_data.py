@@ -352,3 +352,46 @@ def test_other_copy_forms_are_refused(warehouse, cities):
     described = run(cities, warehouse, "copy cities from stdin")
     assert described["Status"] == "FAILED"
     assert "runs only COPY" in described["Error"]
+
+
+# --- SUPER ("SUPER type"; "Using COPY to load data into SUPER columns": Parquet and ORC) ---
+
+
+def nested_parquet_bytes() -> bytes:
+    """Rows whose second column is a struct, as the job stages a day's extra columns."""
+    with tempfile.TemporaryDirectory() as directory, duckdb.connect() as db:
+        path = Path(directory) / "nested.parquet"
+        db.execute(
+            f"copy (select 1 as id, {{'TailNumber': 'N123', 'Gate': 'B7'}} as extras) "
+            f"to '{path}' (format parquet)"
+        )
+        return path.read_bytes()
+
+
+def stage_one(s3, bucket: str, data: bytes) -> str:
+    s3.put_object(Bucket=bucket, Key="nested/a.parquet", Body=data)
+    entry = {"url": f"s3://{bucket}/nested/a.parquet", "mandatory": True,
+             "meta": {"content_length": len(data)}}  # fmt: skip
+    s3.put_object(Bucket=bucket, Key="nested.manifest",
+                  Body=json.dumps({"entries": [entry]}).encode())  # fmt: skip
+    return f"s3://{bucket}/nested.manifest"
+
+
+def test_nested_parquet_loads_into_super_only_with_serializetojson(
+    warehouse, iam_user, s3, localstack_bucket
+):
+    _, client = iam_user
+    created = run(client, warehouse, "create table flights_x (id integer, extras super)")
+    assert created["Status"] == "FINISHED", created.get("Error")
+    manifest = stage_one(s3, localstack_bucket, nested_parquet_bytes())
+    plain = f"copy flights_x from '{manifest}' iam_role '{COPY_ROLE}' format as parquet manifest"
+
+    refused = batch(client, warehouse, [plain])
+    assert refused["Status"] == "FAILED"
+    assert "SERIALIZETOJSON" in refused["Error"]
+
+    loaded = batch(client, warehouse, [plain.replace(" manifest", " serializetojson manifest")])
+    assert loaded["Status"] == "FINISHED", loaded.get("Error")
+    assert admin_sql(warehouse, "select id, extras ->> 'TailNumber' from flights_x") == [
+        (1, "N123")
+    ]

@@ -16,8 +16,11 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
+from flightline_glue.contract import EXTRA_COLUMNS_COLUMN, STAGED_FLIGHT_COLUMNS
 from flightline_glue.storage import S3Storage
 from flightline_glue.warehouse.base import StagedDay
+from flightline_glue.warehouse.bootstrap import bootstrap_files
+from flightline_glue.warehouse.ddl import required_versions
 from flightline_glue.warehouse.redshift import RedshiftLoader
 
 from tests.localstack.conftest import COPY_ROLE
@@ -89,8 +92,8 @@ def test_a_first_deploy_and_a_redeploy_set_up_the_warehouse(deploy, warehouse):
     assert [u.lower() for u in first.users_created][:2] == [
         loader, f"iamr:flightline-{env_name}-dbt",
     ]  # fmt: skip
-    assert first.bootstrap_applied == ["B001"]
-    assert first.migrations_applied == ["V001", "V002"]
+    assert first.bootstrap_applied == [f.version for f in bootstrap_files()]
+    assert first.migrations_applied == required_versions()
     assert (again.users_created, again.bootstrap_applied, again.migrations_applied) == ([], [], [])
     with psycopg.connect(warehouse.admin_url) as conn:
         owner, width = conn.execute(
@@ -112,9 +115,19 @@ select 'f' || i as flight_id, date '2024-01-15' as flight_date, 'DL' as carrier_
        'Los Angeles International' as dest_airport_name, true as is_origin_known,
        true as is_dest_known, 'daily_flights/date=2024-01-15/flights.csv' as source_file,
        i + 1 as source_line, 'jr_' || repeat('a', 64) as run_id,
-       timestamp '2024-01-16 02:00:00' as loaded_at
+       timestamp '2024-01-16 02:00:00' as loaded_at{later}
 from range(?) t(i)
 """
+# Columns later migrations added after loaded_at, NULL here: the extra columns as the job
+# stages them (a struct, loaded into SUPER with SERIALIZETOJSON), any other as text.
+LATER_COLUMNS = STAGED_FLIGHT_COLUMNS[STAGED_FLIGHT_COLUMNS.index("loaded_at") + 1 :]
+FLIGHTS = FLIGHTS.format(
+    later="".join(
+        f",\n       cast(null as {'struct(k varchar)' if c == EXTRA_COLUMNS_COLUMN else 'varchar'})"
+        f" as {c}"
+        for c in LATER_COLUMNS
+    )
+)
 AIRPORTS = """
 select * from (values
     (10397, 'Atlanta, GA', 'GA', 'Hartsfield-Jackson Atlanta International'),

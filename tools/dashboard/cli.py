@@ -30,11 +30,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         command.add_argument("--definition", type=Path, default=definition_mod.DEFAULT_DEFINITION)
         if name == "build":
             command.add_argument("--output", type=Path, default=build_mod.DEFAULT_OUTPUT)
-            command.add_argument(
-                "--runs",
-                default=str(build_mod.DEFAULT_RUNS_ROOT),
-                help="the job's output root holding runs/ (a folder; default var/output)",
-            )
         if name == "quicksight":
             command.add_argument("--output", type=Path, required=True)
     return parser.parse_args(argv)
@@ -56,9 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         built = build_mod.build(
             definition,
             build_mod.local_reader_connect(),
-            sources.local_summaries(args.runs),
             args.output,
-            source_note=f"the local warehouse and the run summaries in {args.runs}",
+            source_note="the local warehouse",
         )
     except (definition_mod.DefinitionError, sources.SourceError) as error:
         print(f"dashboard: {error}", file=sys.stderr)

@@ -43,17 +43,14 @@ class Dataset:
     id: str
     title: str
     columns: dict[str, str]  # name -> date | text | integer | decimal
-    sql: str | None = None
-    source: str | None = None  # run_summaries | latest_run_summaries | latest_run_rejects
+    sql: str
 
     @property
     def models(self) -> tuple[str, ...]:
         """The dbt models the SQL reads, in order of first mention."""
-        return tuple(dict.fromkeys(MART_REFERENCE.findall(self.sql or "")))
+        return tuple(dict.fromkeys(MART_REFERENCE.findall(self.sql)))
 
     def query(self, marts_schema: str) -> str:
-        if self.sql is None:
-            raise ValueError(f"dataset {self.id} is read from {self.source}, not SQL")
         return MART_REFERENCE.sub(lambda m: f"{marts_schema}.{m.group(1)}", self.sql)
 
 
@@ -202,7 +199,7 @@ def _visual(raw: dict) -> Visual:
 
 def _build(path: Path, data: dict) -> Definition:
     datasets = {
-        key: Dataset(key, raw["title"], dict(raw["columns"]), raw.get("sql"), raw.get("source"))
+        key: Dataset(key, raw["title"], dict(raw["columns"]), raw["sql"])
         for key, raw in data["datasets"].items()
     }
     filters = tuple(

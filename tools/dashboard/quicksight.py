@@ -15,8 +15,8 @@ What AWS documents and this follows (Amazon QuickSight User Guide and API Refere
   and the Dashboard definition's visuals (BarChartVisual, LineChartVisual, TableVisual).
 Nothing here runs against QuickSight: this machine has no QuickSight.
 
-The pipeline-health page reads the job's run summaries (JSON in the landing bucket), not the
-warehouse: it is in the local page only (docs/dashboards.md says why).
+Every page, pipeline health included, reads the marts: the job records its runs in the
+warehouse (staging.load_runs, modelled by mart_pipeline_health and mart_pipeline_rejects).
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ def _table(visual: Visual, dataset: Dataset) -> dict:
 
 
 def _filter_groups(definition: Definition, datasets: list[Dataset]) -> list[dict]:
-    """Each definition filter, on every SQL dataset that has its field, across all sheets."""
+    """Each definition filter, on every dataset that has its field, across all sheets."""
     groups = []
     for flt in definition.filters:
         for dataset in datasets:
@@ -243,14 +243,11 @@ def _filter_groups(definition: Definition, datasets: list[Dataset]) -> list[dict
 
 
 def dashboard_definition(definition: Definition) -> tuple[dict, list[Dataset]]:
-    """QuickSight's dashboard Definition for the pages whose datasets are SQL over the marts."""
-    datasets = [d for d in definition.datasets.values() if d.sql]
-    sql_ids = {d.id for d in datasets}
+    """QuickSight's dashboard Definition: a sheet per page, a data set per dataset."""
+    datasets = list(definition.datasets.values())
     sheets = []
     for page in definition.pages:
-        visuals = [v for v in page.visuals if v.dataset in sql_ids]
-        if not visuals:
-            continue  # the pipeline-health page: run summaries are not in the warehouse
+        visuals = page.visuals
         sheets.append(
             {
                 "SheetId": page.id.replace("_", "-"),
@@ -272,6 +269,60 @@ def dashboard_definition(definition: Definition) -> tuple[dict, list[Dataset]]:
         "FilterGroups": _filter_groups(definition, datasets),
     }
     return body, datasets
+
+
+def _ec2_arn(resource: str) -> dict:
+    return _sub(f"arn:${{AWS::Partition}}:ec2:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")
+
+
+def _vpc_role_policy() -> dict:
+    """What QuickSight does as the VPC connection's role ("Configuring the VPC connection with
+    the QuickSight CLI", Amazon QuickSight User Guide: ec2:CreateNetworkInterface,
+    ModifyNetworkInterfaceAttribute, DeleteNetworkInterface, DescribeSubnets,
+    DescribeSecurityGroups), as narrow as EC2 authorizes: network interfaces and subnets in the
+    pipeline's VPC only (ec2:Vpc), the QuickSight security group only; the two Describe calls
+    take no resource ("Actions, resources, and condition keys for Amazon EC2"). make check-iam
+    proves QuickSight's calls pass it and the workload boundary."""
+    vpc_arn = {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc/${VpcId}",
+            {"VpcId": _import("VpcId")},
+        ]
+    }
+    group_arn = {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/${GroupId}",
+            {"GroupId": {"Fn::GetAtt": ["QuickSightSecurityGroup", "GroupId"]}},
+        ]
+    }
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Describe",
+                "Effect": "Allow",
+                "Action": ["ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "NetworkInterfacesInTheVpc",
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:CreateNetworkInterface",
+                    "ec2:ModifyNetworkInterfaceAttribute",
+                    "ec2:DeleteNetworkInterface",
+                ],
+                "Resource": [_ec2_arn("network-interface/*"), _ec2_arn("subnet/*")],
+                "Condition": {"StringEquals": {"ec2:Vpc": vpc_arn}},
+            },
+            {
+                "Sid": "TheQuickSightGroup",
+                "Effect": "Allow",
+                "Action": ["ec2:CreateNetworkInterface", "ec2:ModifyNetworkInterfaceAttribute"],
+                "Resource": group_arn,
+            },
+        ],
+    }
 
 
 def template(definition: Definition, marts_schema: str = "analytics_marts") -> dict:
@@ -301,37 +352,7 @@ def template(definition: Definition, marts_schema: str = "analytics_marts") -> d
                 "Policies": [
                     {
                         "PolicyName": "vpc-connection-interfaces",
-                        "PolicyDocument": {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Sid": "Describe",
-                                    "Effect": "Allow",
-                                    "Action": ["ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
-                                    "Resource": "*",
-                                },
-                                {
-                                    "Sid": "NetworkInterfaces",
-                                    "Effect": "Allow",
-                                    "Action": [
-                                        "ec2:CreateNetworkInterface",
-                                        "ec2:ModifyNetworkInterfaceAttribute",
-                                        "ec2:DeleteNetworkInterface",
-                                    ],
-                                    "Resource": [
-                                        _sub(
-                                            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*"
-                                        ),
-                                        _sub(
-                                            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/*"
-                                        ),
-                                        _sub(
-                                            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/*"
-                                        ),
-                                    ],
-                                },
-                            ],
-                        },
+                        "PolicyDocument": _vpc_role_policy(),
                     }
                 ],
             },

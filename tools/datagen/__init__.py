@@ -1,7 +1,7 @@
 """Seeded generator of daily flight files in the landing layout.
 
     python -m tools.datagen --out DIR --rows N --days D --start-date 2024-01-01 --seed 42 \\
-        [--bad-rate 0.03] [--gzip] [--files-per-day K]
+        [--bad-rate 0.03] [--gzip] [--files-per-day K] [--with-tail-number]
 
 Writes, for each day:
 
@@ -21,8 +21,24 @@ row, with the contract's reject reason it gets), `days` (files and manifests), `
 """
 
 from .cli import main
-from .days import BATCH, DEFAULT_AIRPORTS, HEADER, DayCounts, generate, generate_day, generate_rows
-from .defects import BAD_CLASSES, DEFECTS, JOB_REASONS, REJECT_CLASSES
+from .days import (
+    BATCH,
+    DEFAULT_AIRPORTS,
+    HEADER,
+    HEADER_WITH_TAIL_NUMBER,
+    DayCounts,
+    generate,
+    generate_day,
+    generate_rows,
+)
+from .defects import (
+    BAD_CLASSES,
+    DEFECTS,
+    DEFECTS_WITH_TAIL_NUMBER,
+    JOB_REASONS,
+    REJECT_CLASSES,
+    Defect,
+)
 from .traffic import CARRIER_WEIGHTS, read_airport_ids
 
 __all__ = [
@@ -31,10 +47,13 @@ __all__ = [
     "CARRIER_WEIGHTS",
     "DEFAULT_AIRPORTS",
     "DEFECTS",
+    "DEFECTS_WITH_TAIL_NUMBER",
     "HEADER",
+    "HEADER_WITH_TAIL_NUMBER",
     "JOB_REASONS",
     "REJECT_CLASSES",
     "DayCounts",
+    "Defect",
     "generate",
     "generate_day",
     "generate_rows",

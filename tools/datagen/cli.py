@@ -63,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_AIRPORTS,
         help="airports file to draw ids from and copy to OUT/dim/ (default: the committed sample)",
     )
+    p.add_argument(
+        "--with-tail-number",
+        action="store_true",
+        help="also write the contract's optional TailNumber column (a US registration per "
+        "flight, a few empty; with --bad-rate, malformed ones among the bad rows)",
+    )
     args = p.parse_args(argv)
     manifests = generate(
         args.out,
@@ -74,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         args.gzip,
         args.files_per_day,
         args.airports,
+        args.with_tail_number,
     )
     for m in manifests:
         print(

@@ -15,10 +15,22 @@ from pathlib import Path
 
 from flightline_glue.contract import FLIGHT_COLUMNS
 
-from .defects import ARR, DEFECTS, DEP, JOB_REASONS, REJECT_CLASSES
-from .traffic import Traffic, delays, read_airport_ids
+from .defects import (
+    ARR,
+    DEFECTS,
+    DEFECTS_WITH_TAIL_NUMBER,
+    DEP,
+    TAIL,
+    TAIL_NUMBER,
+    Defect,
+    job_reasons,
+    reject_classes,
+)
+from .traffic import Traffic, delays, read_airport_ids, tail_number
 
 HEADER = ",".join(FLIGHT_COLUMNS)
+# With --with-tail-number: the contract's optional TailNumber column after the required ones.
+HEADER_WITH_TAIL_NUMBER = f"{HEADER},{TAIL_NUMBER.header}"
 DEFAULT_AIRPORTS = Path(__file__).resolve().parents[2] / "data" / "sample" / "dim" / "airports.csv"
 BATCH = 20_000
 # What the manifest counts among the rows the job keeps, in manifest order.
@@ -33,13 +45,21 @@ class DayCounts:
 
     date: str
     seed: int
+    defects: tuple[Defect, ...] = DEFECTS  # the kinds of bad row this day may have
+    tail_number: bool = False  # whether rows carry the optional TailNumber column
     rows: int = 0
-    rejected: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REJECT_CLASSES, 0))
-    by_reason: dict[str, int] = field(default_factory=lambda: dict.fromkeys(JOB_REASONS, 0))
+    rejected: dict[str, int] = field(default_factory=dict)
+    by_reason: dict[str, int] = field(default_factory=dict)
     kept: Counter[str] = field(default_factory=Counter)  # KEPT_COUNTS
     files: list[dict] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.rejected = dict.fromkeys(reject_classes(self.defects), 0) | self.rejected
+        self.by_reason = dict.fromkeys(job_reasons(self.defects), 0) | self.by_reason
+
     def count_kept(self, fields: list[str], flag: str | None = None) -> None:
+        if self.tail_number and fields[TAIL] == "":
+            self.kept["tail_number_empty"] += 1
         if fields[DEP] == "":
             self.kept["cancelled"] += 1
         elif fields[ARR] == "":
@@ -59,6 +79,8 @@ class DayCounts:
             "rejected_by_reason": dict(self.by_reason),
             "valid_rows": self.rows - rejected_total,
             **{name: self.kept[name] for name in KEPT_COUNTS},
+            # Only with the column, so the committed sample's manifests stay as they are.
+            **({"tail_number_empty": self.kept["tail_number_empty"]} if self.tail_number else {}),
             "files": self.files,
         }
 
@@ -70,8 +92,10 @@ def _row(
     """One row's fields; with probability bad_rate, with one defect drawn uniformly."""
     dest = traffic.destination(rng, origin)
     fields = [carrier, str(origin), str(dest), *delays(rng)]
+    if counts.tail_number:
+        fields.append(tail_number(rng, carrier))
     if bad_rate > 0 and rng.random() < bad_rate:
-        defect = DEFECTS[rng.randrange(len(DEFECTS))]
+        defect = counts.defects[rng.randrange(len(counts.defects))]
         outcome = defect.spoil(rng, fields, traffic.unknown_ids)
         if defect.rejected:
             counts.rejected[defect.name] += 1
@@ -124,11 +148,15 @@ def generate_day(
     bad_rate: float = 0.0,
     gz: bool = False,
     files_per_day: int = 1,
+    with_tail_number: bool = False,
 ) -> dict:
-    """Write one day's files and its manifest; return the manifest."""
+    """Write one day's files and its manifest; return the manifest. `with_tail_number` adds
+    the contract's optional TailNumber column (and, with bad rows, malformed ones)."""
     date = day.isoformat()
     rng = random.Random(f"flightline:{seed}:{date}")
-    counts = DayCounts(date=date, seed=seed)
+    defects = DEFECTS_WITH_TAIL_NUMBER if with_tail_number else DEFECTS
+    counts = DayCounts(date=date, seed=seed, defects=defects, tail_number=with_tail_number)
+    header = HEADER_WITH_TAIL_NUMBER if with_tail_number else HEADER
     day_dir = out / "daily_flights" / f"date={date}"
     day_dir.mkdir(parents=True, exist_ok=True)
     ext = ".csv.gz" if gz else ".csv"
@@ -142,7 +170,7 @@ def generate_day(
         raw, fh = _open_out(day_dir / name, gz)
         before = counts.rows
         try:
-            fh.write(HEADER + "\n")
+            fh.write(header + "\n")
             for lines in generate_rows(rng, part_rows, airport_ids, bad_rate, counts):
                 if lines:
                     fh.write("\n".join(lines))
@@ -171,6 +199,7 @@ def generate(
     gz: bool = False,
     files_per_day: int = 1,
     airports: Path = DEFAULT_AIRPORTS,
+    with_tail_number: bool = False,
 ) -> list[dict]:
     """Write the airports copy and `days` consecutive days starting at `start`."""
     airport_ids = read_airport_ids(airports)
@@ -180,7 +209,15 @@ def generate(
         shutil.copyfile(airports, dim_copy)
     return [
         generate_day(
-            out, start + dt.timedelta(days=i), rows, seed, airport_ids, bad_rate, gz, files_per_day
+            out,
+            start + dt.timedelta(days=i),
+            rows,
+            seed,
+            airport_ids,
+            bad_rate,
+            gz,
+            files_per_day,
+            with_tail_number,
         )
         for i in range(days)
     ]

@@ -17,6 +17,7 @@ from flightline_glue.contract import (
     FLIGHT_REJECT_REASONS,
     MAX_DELAY_MINUTES,
     MIN_DELAY_MINUTES,
+    OPTIONAL_FLIGHT_COLUMNS,
     RejectReason,
 )
 
@@ -24,6 +25,9 @@ CARRIER, ORIGIN, DEST, DEP, ARR = (
     FLIGHT_COLUMNS.index(c)
     for c in ("Carrier", "OriginAirportID", "DestAirportID", "DepDelay", "ArrDelay")
 )
+# The optional TailNumber column, written after the required ones (--with-tail-number).
+(TAIL_NUMBER,) = [c for c in OPTIONAL_FLIGHT_COLUMNS if c.header == "TailNumber"]
+TAIL = len(FLIGHT_COLUMNS)
 # What the job answers for a field that is empty (where that is an error), not a whole
 # number, or outside the contract's delay range.
 MISSING = {
@@ -104,6 +108,19 @@ class Defect:
         return bool(self.reasons)
 
 
+def malformed_tail_number(rng: random.Random, fields: list[str], unknown_ids: list[int]) -> str:
+    """A TailNumber the FAA N-number format rules out (contract.TAIL_NUMBER_PATTERN): a zero
+    first, the letter O, six digits, or a registration without the N (a Canadian one)."""
+    letters = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(3))
+    fields[TAIL] = (
+        f"N0{rng.randint(1, 999)}",
+        f"N{rng.randint(1, 99)}O",
+        f"N{rng.randint(100000, 999999)}",
+        f"C-G{letters}",
+    )[rng.randrange(4)]
+    return TAIL_NUMBER.reject_reason
+
+
 # Drawn uniformly: the order is part of the seeded output (same seed, same bytes).
 DEFECTS = (
     Defect("unparseable_number", unparseable_number, tuple(INVALID.values())),
@@ -113,7 +130,23 @@ DEFECTS = (
     Defect("wrong_column_count", wrong_column_count, (RejectReason.WRONG_COLUMN_COUNT,)),
     Defect("unknown_airport", unknown_airport, ()),
 )
+# With the optional TailNumber column written (--with-tail-number): one defect more, drawn
+# only then, so files without the column stay byte-identical.
+DEFECTS_WITH_TAIL_NUMBER = (
+    *DEFECTS,
+    Defect(TAIL_NUMBER.reject_reason, malformed_tail_number, (TAIL_NUMBER.reject_reason,)),
+)
+
+
+def reject_classes(defects: tuple[Defect, ...]) -> tuple[str, ...]:
+    return tuple(d.name for d in defects if d.rejected)
+
+
+def job_reasons(defects: tuple[Defect, ...]) -> tuple[str, ...]:
+    """The reasons these defects produce, in the job's own order of checks."""
+    return tuple(r for r in FLIGHT_REJECT_REASONS if any(r in d.reasons for d in defects))
+
+
 BAD_CLASSES = tuple(d.name for d in DEFECTS)
-REJECT_CLASSES = tuple(d.name for d in DEFECTS if d.rejected)
-# The reasons the generator produces, in the job's own order of checks.
-JOB_REASONS = tuple(r for r in FLIGHT_REJECT_REASONS if any(r in d.reasons for d in DEFECTS))
+REJECT_CLASSES = reject_classes(DEFECTS)
+JOB_REASONS = job_reasons(DEFECTS)

@@ -164,3 +164,22 @@ def delays(rng: random.Random) -> tuple[str, str]:
     if u < CANCELLED_RATE + DIVERTED_RATE:
         return str(dep), ""
     return str(dep), str(arr)
+
+
+# The optional TailNumber column (--with-tail-number). Registrations follow the FAA N-number
+# format (contract.TAIL_NUMBER_PATTERN): N, three digits and a two-letter suffix per carrier,
+# like the fleets' own (N301DL, N455WN); letters I and O never occur. A few rows leave it
+# empty (the job loads NULL), as real feeds do for some flights.
+TAIL_SUFFIX = {
+    "WN": "WN", "AA": "AN", "DL": "DL", "OO": "SY", "UA": "UA", "YX": "YX", "MQ": "AE",
+    "B6": "JB", "9E": "PQ", "OH": "PS", "AS": "AS", "NK": "NK", "F9": "FR", "G4": "NV",
+    "HA": "HA",
+}  # fmt: skip
+TAIL_EMPTY_RATE = 0.01
+
+
+def tail_number(rng: random.Random, carrier: str) -> str:
+    """A registration of one of the carrier's aircraft, or empty for TAIL_EMPTY_RATE of rows."""
+    if rng.random() < TAIL_EMPTY_RATE:
+        return ""
+    return f"N{rng.randint(100, 999)}{TAIL_SUFFIX[carrier]}"

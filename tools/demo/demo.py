@@ -197,7 +197,7 @@ def run(args, s3, sfn, sns, inbox, bucket: str, machine: str, began: float) -> i
         say(f"  `make docs` writes {DOCS_SITE.relative_to(REPO)} (one self-contained page)")
 
     step("Dashboard (dashboards/flightline.yaml)")
-    dashboard_demo_step(s3, bucket, say)
+    dashboard_demo_step(say)
 
     failed = [label for label, e in ended.items() if e["status"] != "SUCCEEDED"]
     say(f"\nDemo finished in {time.monotonic() - began:.0f}s")

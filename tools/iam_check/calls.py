@@ -180,3 +180,54 @@ EVENTBRIDGE = [
     Call("states:StartExecution", "{AirportsStateMachine}", "airports-file-created target"),
     Call("states:StartExecution", "{MissedDayStateMachine}", "missed-day-check target"),
 ]
+
+# The dashboards stack (opt-in), deployed by the deploy tool like the others; the warehouse
+# step sets the QuickSight reader's password from its secret (tools/deploy/warehouse.py).
+DEPLOY_TOOL_DASHBOARDS = [
+    *(
+        Call(f"cloudformation:{op}", "{stack_dashboards}", "deploy dashboards")
+        for op in (
+            "CreateChangeSet",
+            "DescribeChangeSet",
+            "ExecuteChangeSet",
+            "DeleteChangeSet",
+            "DescribeStacks",
+            "DescribeStackEvents",
+            "DeleteStack",
+        )
+    ),
+    Call("secretsmanager:GetSecretValue", "{reader_secret}", "the dashboard reader's password"),
+]
+
+# What QuickSight does as the VPC connection's role: its network interfaces in the private
+# subnets, with the QuickSight security group ("Configuring the VPC connection with the
+# QuickSight CLI", Amazon QuickSight User Guide: the execution role needs
+# ec2:CreateNetworkInterface, ModifyNetworkInterfaceAttribute, DeleteNetworkInterface,
+# DescribeSubnets and DescribeSecurityGroups). Each ENI request names the VPC (ec2:Vpc), which
+# the role's policy requires.
+IN_VPC = {"ec2:Vpc": "{vpc}"}
+QUICKSIGHT_VPC = [
+    Call("ec2:CreateNetworkInterface", "{quicksight_eni}", "VPC connection ENI", IN_VPC),
+    Call("ec2:CreateNetworkInterface", "{subnet}", "ENI in the private subnet", IN_VPC),
+    Call("ec2:CreateNetworkInterface", "{quicksight_security_group}", "ENI's group", IN_VPC),
+    Call("ec2:ModifyNetworkInterfaceAttribute", "{quicksight_eni}", "ENI attributes", IN_VPC),
+    Call(
+        "ec2:ModifyNetworkInterfaceAttribute",
+        "{quicksight_security_group}",
+        "ENI's security group",
+        IN_VPC,
+    ),
+    Call("ec2:DeleteNetworkInterface", "{quicksight_eni}", "VPC connection cleanup", IN_VPC),
+    Call("ec2:DescribeSubnets", "*", "VPC connection placement"),
+    Call("ec2:DescribeSecurityGroups", "*", "VPC connection placement"),
+]
+
+# ... and nowhere else: an interface in another VPC is denied.
+QUICKSIGHT_VPC_DENIED = [
+    Call(
+        "ec2:CreateNetworkInterface",
+        "{quicksight_eni}",
+        "ENI outside the pipeline's VPC",
+        {"ec2:Vpc": "arn:aws:ec2:{region}:{account}:vpc/vpc-0other"},
+    ),
+]

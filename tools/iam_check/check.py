@@ -35,6 +35,7 @@ PRINCIPALS = {
     "DbtBuildRole": ("orchestration", "dbt build role (CodeBuild)"),
     "CopyRole": ("warehouse", "Redshift COPY role"),
     "FlowLogRole": ("network", "VPC flow-log role"),
+    "QuickSightVpcRole": ("dashboards", "QuickSight VPC connection role"),
 }
 
 
@@ -149,7 +150,7 @@ def evaluate(
         for role, file in needs.state_machines(stacks).values()
     }
     for logical_id, (stack_name, label) in {**PRINCIPALS, **machine_roles}.items():
-        role = stacks[stack_name].resources.get(logical_id)
+        role = stacks[stack_name].resources.get(logical_id) if stack_name in stacks else None
         if role is None:
             continue
         policies = role_policies(role, stacks)
@@ -247,7 +248,7 @@ def _wildcard_rows(statements: list[dict[str, Any]], answer: dict[str, Any]) -> 
 def _boundary_report(stacks: dict[str, Stack]) -> PrincipalReport:
     report = PrincipalReport("PermissionsBoundary", "roles the workload stacks create", "")
     expected = needs.boundary_arn(stacks)
-    for stack_name in WORKLOAD_STACKS:
+    for stack_name in (s for s in WORKLOAD_STACKS if s in stacks):
         for resource in stacks[stack_name].resources.values():
             if resource.type != "AWS::IAM::Role":
                 continue
@@ -313,7 +314,10 @@ def run_check(
     asl_dir: Path = ASL_DIR,
     run: Callable[[dict[str, Any]], dict[str, Any]] = evaluator.run,
 ) -> list[PrincipalReport]:
-    kwargs = {"template_dir": template_dir} if template_dir else {}
+    kwargs: dict[str, Any] = {"template_dir": template_dir} if template_dir else {}
+    # The opt-in dashboards stack as if the env enabled it, wherever it can (QuickSight reads
+    # Redshift: an env with the local PostgreSQL warehouse cannot switch it on).
+    kwargs["opt_in"] = config.parameters.get("WarehouseEngine") != "postgres"
     stacks = load_env_stacks(config, {}, **kwargs)
     data = handler_data if handler_data is not None else needs.load_handler_permissions()
     longest = dataclasses.replace(config, parameters={**config.parameters, **LONGEST_NAMES})

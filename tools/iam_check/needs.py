@@ -4,7 +4,11 @@
   stacks declare (data/handler_permissions.json), each asked for the resource it acts on,
   with the stack tags CloudFormation propagates and the permissions boundary it attaches.
 - State machine roles: each machine's ASL integrations (asl.py), one role per machine.
-- Job, crawler, dbt, COPY, flow-log, EventBridge and deploy tool roles: calls.py.
+- Job, crawler, dbt, COPY, flow-log, EventBridge, QuickSight VPC connection and deploy tool
+  roles: calls.py.
+
+The opt-in dashboards stack (QuickSight) is judged as if the environment enabled it
+(resolve.load_env_stacks(opt_in=True)): what an environment may switch on must pass too.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from tools.iam_check.resolve import ACCOUNT, PARTITION, REGION, Resource, Stack
 
 DATA = Path(__file__).parent / "data" / "handler_permissions.json"
 HANDLERS = ("create", "read", "update", "delete")
-WORKLOAD_STACKS = ("storage", "network", "warehouse", "glue", "orchestration")
+WORKLOAD_STACKS = ("storage", "network", "warehouse", "glue", "orchestration", "dashboards")
 CI_STACK = "ci-deploy-role"
 BOUNDARY_ID = "WorkloadBoundary"
 
@@ -34,6 +38,7 @@ PASSED_TO = {
     "AWS::Events::Rule": "events.amazonaws.com",
     "AWS::EC2::FlowLog": "vpc-flow-logs.amazonaws.com",
     "AWS::RedshiftServerless::Namespace": "redshift.amazonaws.com",
+    "AWS::QuickSight::VPCConnection": "quicksight.amazonaws.com",
 }
 ROLE_PROPERTIES = ("Role", "RoleArn", "ServiceRole", "DeliverLogsPermissionArn", "IamRoles")
 
@@ -111,6 +116,13 @@ def names(stacks: dict[str, Stack]) -> dict[str, str]:
         values[f"stack_{stack}"] = (
             f"arn:{PARTITION}:cloudformation:{region_account}:stack/{project}-{env}-{stack}/0a1b"
         )
+    if "dashboards" in stacks:
+        values.update(
+            vpc=res("network", "Vpc").arn,
+            quicksight_eni=f"arn:{PARTITION}:ec2:{region_account}:network-interface/eni-0a1b2c3e",
+            quicksight_security_group=res("dashboards", "QuickSightSecurityGroup").arn,
+            reader_secret=stacks["warehouse"].outputs["DashboardReaderSecretArn"],
+        )
     return values
 
 
@@ -166,6 +178,11 @@ def runtime_requests(stacks: dict[str, Stack], asl_dir: Path) -> dict[str, list[
         "DeployRole": [fill(c, values) for c in calls.DEPLOY_TOOL]
         + [fill(c, values, "Denied") for c in calls.DEPLOY_TOOL_DENIED],
     }
+    if "dashboards" in stacks:
+        filled["QuickSightVpcRole"] = [fill(c, values) for c in calls.QUICKSIGHT_VPC] + [
+            fill(c, values, "Denied") for c in calls.QUICKSIGHT_VPC_DENIED
+        ]
+        filled["DeployRole"] += [fill(c, values) for c in calls.DEPLOY_TOOL_DASHBOARDS]
     return filled
 
 
@@ -275,11 +292,32 @@ def _target(
         return [("*", {})]
     if service == "ec2":
         return [(_ec2_target(action, resource, stacks), {})]
+    if service == "quicksight":
+        return _quicksight_target(action, resource, stacks)
     if service == own_service and resource.arn:
         return [(resource.arn, {})]
     if service == "glue" and resource.type == "AWS::Glue::SecurityConfiguration":
         return [("*", {})]
     raise ValueError(f"{resource.logical_id} ({resource.type}): no target for {action}")
+
+
+def _quicksight_target(
+    action: str, resource: Resource, stacks: dict[str, Stack]
+) -> list[tuple[str, dict[str, Any]]]:
+    """QuickSight authorizes on the resource the action names: a data set's CreateDataSet and
+    PassDataSource on the data source it reads, a dashboard's PassDataSet on its data sets,
+    ingestions on the data set's ingestion ("Actions defined by Amazon QuickSight", Service
+    Authorization Reference)."""
+    props = resource.properties
+    if action in ("quicksight:PassDataSource", "quicksight:CreateDataSet"):
+        tables = props.get("PhysicalTableMap", {}).values()
+        return [(t[kind]["DataSourceArn"], {}) for t in tables for kind in t]
+    if action == "quicksight:PassDataSet":
+        declared = props.get("Definition", {}).get("DataSetIdentifierDeclarations", [])
+        return [(d["DataSetArn"], {}) for d in declared]
+    if action in ("quicksight:DescribeIngestion", "quicksight:CancelIngestion"):
+        return [(f"{resource.arn}/ingestion/example-ingestion", {})]
+    return [(resource.arn, {})]
 
 
 def _ec2_target(action: str, resource: Resource, stacks: dict[str, Stack]) -> str:
@@ -321,7 +359,7 @@ def execution_role_requests(stacks: dict[str, Stack], data: dict[str, Any]) -> l
     values["dlq"] = stacks["orchestration"].resources["TriggerDeadLetterQueue"].arn
     tags = _tags(stacks)
     requests: dict[tuple[str, str], Request] = {}
-    for stack_name in WORKLOAD_STACKS:
+    for stack_name in (s for s in WORKLOAD_STACKS if s in stacks):
         for resource in stacks[stack_name].resources.values():
             spec = data.get(resource.type)
             if spec is None:

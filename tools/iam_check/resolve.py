@@ -62,6 +62,14 @@ EC2_IDS = {
     "AWS::EC2::VPCGatewayAttachment": _ec2("internet-gateway", "igw-0a1b2c3d"),
 }
 
+# QuickSight types: the id property and the ARN's resource type.
+QUICKSIGHT_IDS = {
+    "AWS::QuickSight::VPCConnection": ("VPCConnectionId", "vpcConnection"),
+    "AWS::QuickSight::DataSource": ("DataSourceId", "datasource"),
+    "AWS::QuickSight::DataSet": ("DataSetId", "dataset"),
+    "AWS::QuickSight::Dashboard": ("DashboardId", "dashboard"),
+}
+
 
 @dataclass
 class Resource:
@@ -277,6 +285,13 @@ def _identify(stack: Stack, resolver: Resolver, logical_id: str, resource: Resou
         resource.attributes["Workgroup.Endpoint.Address"] = (
             f"{resource.ref}.{ACCOUNT}.{REGION}.redshift-serverless.amazonaws.com"
         )
+    elif kind in QUICKSIGHT_IDS:
+        # Ref is "<account>|<id>" (the resource's primaryIdentifier); the ARN names the id
+        # ("Resource types defined by Amazon QuickSight", Service Authorization Reference).
+        key, segment = QUICKSIGHT_IDS[kind]
+        ident = prop(key) or generated
+        resource.ref = f"{ACCOUNT}|{ident}"
+        resource.arn = f"{arn}:quicksight:{REGION}:{ACCOUNT}:{segment}/{ident}"
     elif kind in EC2_IDS:
         segment, ident = EC2_IDS[kind]
         resource.ref = f"{ident}{logical_id.lower()[:6]}"
@@ -333,17 +348,26 @@ def load_stack(
     return stack
 
 
+# What an environment that opts in to the dashboards gives (cloudformation/parameters/*.json).
+OPT_IN = {"EnableDashboards": "true", "DashboardViewerArn": (
+    f"arn:{PARTITION}:quicksight:{REGION}:{ACCOUNT}:group/default/flightline-viewers"
+)}  # fmt: skip
+
+
 def load_env_stacks(
     config: EnvConfig,
     artifact_keys: dict[str, str],
     template_dir: Path = TEMPLATE_DIR,
+    *,
+    opt_in: bool = False,
 ) -> dict[str, Stack]:
-    """Every stack of the environment, the CI role stack included, in dependency order."""
-    parameters = dict(config.parameters)
+    """Every stack of the environment, the CI role stack included, in dependency order.
+    An opt-in stack (dashboards) is loaded where the environment enables it, or with
+    `opt_in` as if it did: the IAM check judges what any environment may switch on."""
+    parameters = {**OPT_IN, **config.parameters} if opt_in else dict(config.parameters)
     parameters.update(artifact_keys)
     exports: dict[str, str] = {}
-    # An opt-in stack (dashboards) only where the environment enables it.
-    optional = {DASHBOARDS_STACK} - set(config.stacks)
+    optional = set() if opt_in else {DASHBOARDS_STACK} - set(config.stacks)
     return {
         name: load_stack(name, parameters, exports, template_dir)
         for name in STACK_ORDER

@@ -31,5 +31,6 @@ select
     source_file,
     source_line,
     run_id,
-    loaded_at
+    loaded_at,
+    tail_number
 from {{ ref('stg_flightline__flights') }}

@@ -16,5 +16,7 @@ select
     cast(run_id as varchar(128)) as run_id,
     cast(loaded_at as timestamp) as loaded_at,
     -- Columns the files had beyond the contract, as loaded (SUPER on Redshift, jsonb here).
-    extra_columns
+    extra_columns,
+    -- Adopted optional columns (contract.OPTIONAL_FLIGHT_COLUMNS): null before their migration.
+    cast(tail_number as varchar(10)) as tail_number
 from {{ source('flightline', 'flights') }}

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from .load_runs import RunRecord
 from .sql import SqlSession
 
 
@@ -19,6 +20,8 @@ class StagedDay:
     flight_files: tuple[str, ...]
     airports_uri: str
     airport_files: tuple[str, ...]
+    # The run's row in staging.load_runs, written in the load's transaction (load_runs.py).
+    run: RunRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ class WarehouseLoader(Protocol):
         job needs (migrations run at deploy time, never inside a load)."""
 
     def load_day(self, staged: StagedDay) -> LoadResult:
-        """Replace the date's flights and the airports table in ONE transaction."""
+        """Replace the date's flights and the airports table in ONE transaction, with the
+        run's staging.load_runs row when `staged.run` is given."""
 
     def load_airports(self, staged: StagedAirports) -> int:
         """Replace the airports table alone (one transaction); returns the rows loaded."""

@@ -12,6 +12,7 @@ from ..contract import STAGED_AIRPORT_COLUMNS, STAGED_FLIGHT_COLUMNS
 from ..storage import Storage
 from .base import LoadResult, StagedAirports, StagedDay
 from .ddl import check_schema
+from .load_runs import record_statements
 from .sql import PostgresSession
 
 COPY_CHUNK_BYTES = 128 * 1024
@@ -78,6 +79,8 @@ class PostgresLoader:
             airports = self._copy(
                 cursor, "staging.airports", STAGED_AIRPORT_COLUMNS, staged.airport_files
             )
+            for statement in record_statements(staged.run, "postgres") if staged.run else []:
+                cursor.execute(statement)
         return LoadResult(deleted, loaded, airports, round(time.monotonic() - started, 3))
 
     def load_airports(self, staged: StagedAirports) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..storage import Storage
 from .base import LoadResult, StagedAirports, StagedDay
 from .ddl import check_schema
+from .load_runs import record_statements
 from .manifest import write_manifest
 from .sql import DataApiSession, WarehouseLoadError, literal, statement_seconds
 
@@ -58,6 +59,8 @@ class RedshiftLoader:
                 self._copy("staging.flights", staged.flights_uri, staged.flight_files),
                 "delete from staging.airports",
                 self._copy("staging.airports", staged.airports_uri, staged.airport_files),
+                # The run's row, counted from the rows this transaction loaded.
+                *(record_statements(staged.run, "redshift") if staged.run else []),
             ]
         )
         rows = [sub.get("ResultRows", -1) for sub in described.get("SubStatements", [])][1:]

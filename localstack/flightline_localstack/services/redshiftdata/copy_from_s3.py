@@ -51,6 +51,9 @@ class CopyCommand:
     table: str
     manifest_uri: str
     role_arn: str
+    # Nested Parquet values (structs, maps, lists) load into SUPER columns as JSON only with
+    # SERIALIZETOJSON ("Using COPY to load data into SUPER columns", Parquet and ORC).
+    serialize_to_json: bool = False
 
 
 def is_copy(sql: str) -> bool:
@@ -62,12 +65,34 @@ def parse(sql: str) -> CopyCommand:
     options = " ".join(match.group("options").lower().split()) if match else ""
     role = _ROLE.search(match.group("options")) if match else None
     words = set(_ROLE.sub("", options).replace("format as", "format").split())
+    serialize_to_json = "serializetojson" in words
+    words.discard("serializetojson")
     if not match or role is None or words != {"format", "parquet", "manifest"}:
         raise CopyError(
             "ERROR: the local Redshift emulator runs only COPY <table> FROM 's3://<manifest>' "
-            "IAM_ROLE '<arn>' FORMAT [AS] PARQUET MANIFEST (the form the pipeline uses)"
+            "IAM_ROLE '<arn>' FORMAT [AS] PARQUET MANIFEST [SERIALIZETOJSON] (the form the "
+            "pipeline uses)"
         )
-    return CopyCommand(match.group("table"), match.group("uri"), role.group("arn"))
+    return CopyCommand(
+        match.group("table"), match.group("uri"), role.group("arn"), serialize_to_json
+    )
+
+
+def _nested_as_json(url: str, names: list[str], rows: list[tuple], allowed: bool) -> list[tuple]:
+    """Nested values as JSON text (jsonb stands for SUPER here); without SERIALIZETOJSON a
+    nested column fails the COPY (undocumented otherwise: fail closed)."""
+    out = []
+    for line, row in enumerate(rows, start=1):
+        nested = [i for i, value in enumerate(row) if isinstance(value, dict | list)]
+        if nested and not allowed:
+            raise CopyError(
+                f"ERROR: File '{url}', row {line}: column {names[nested[0]]} is nested Parquet "
+                "data; COPY loads it into a SUPER column only with SERIALIZETOJSON"
+            )
+        out.append(
+            tuple(json.dumps(v) if i in nested else v for i, v in enumerate(row)) if nested else row
+        )
+    return out
 
 
 def _bucket_key(uri: str) -> tuple[str, str]:
@@ -176,6 +201,7 @@ def run(conn, sql: str, workgroup: Workgroup, s3) -> int:
                 f"ERROR: File '{url}' has an incompatible Parquet schema: {len(names)} "
                 f"columns, table {table} has {len(columns)}"
             )
+        rows = _nested_as_json(url, names, rows, command.serialize_to_json)
         _check_lengths(url, table, columns, rows)
         with conn.cursor().copy(target) as copy:
             for row in rows:

@@ -74,6 +74,9 @@ _GETDATE = re.compile(r"\bgetdate\s*\(\s*\)", re.IGNORECASE)
 # CREATE USER / ALTER USER ... PASSWORD DISABLE: a user that can only log in with IAM
 # credentials ("CREATE USER"); PostgreSQL's equivalent is no password at all.
 _PASSWORD_DISABLE = re.compile(r"\bpassword\s+disable\b", re.IGNORECASE)
+# SUPER holds semi-structured values ("SUPER type"): PostgreSQL's jsonb stores the same JSON
+# documents (the emulator loads SUPER only through COPY ... SERIALIZETOJSON, as JSON).
+_SUPER = re.compile(r"\bsuper\b", re.IGNORECASE)
 
 
 def translate(sql: str) -> str:
@@ -89,6 +92,7 @@ def translate(sql: str) -> str:
         elif kind == "code":
             text = _PHYSICAL.sub("", text)
             text = _GETDATE.sub("date_trunc('second', localtimestamp)", text)
+            text = _SUPER.sub("jsonb", text)
             out.append(_PASSWORD_DISABLE.sub("password null", text))
         else:
             out.append(text)

@@ -60,9 +60,7 @@ def registration_path(account: str, region: str, name: str) -> Path:
     return WORKGROUPS_DIR / account / region / f"{name}.json"
 
 
-def register(
-    account: str, region: str, name: str, namespace: str, iam_roles: list[str]
-) -> Path:
+def register(account: str, region: str, name: str, namespace: str, iam_roles: list[str]) -> Path:
     """Point workgroup `name` at the local PostgreSQL (settings.local_postgres)."""
     server = settings.local_postgres()
     path = registration_path(account, region, name)
