@@ -68,12 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     deployment = deploy_disposable(config, client, poll_seconds=0.5)
     outputs = {k: v for r in deployment.first for k, v in r.outputs.items()}
     s3, sfn, sns = client("s3"), client("stepfunctions"), client("sns")
-    inbox = follow.NoticeInbox(client("sqs"), sns, outputs["NoticeTopicArn"], f"{config.env}-bench")
+    inbox = follow.NoticeInbox(
+        client("sqs"), sns, outputs["NoticeTopicArn"], f"{config.env}-bench", sfn
+    )
     try:
         bucket = outputs["LandingBucketName"]
         s3.upload_file(str(SAMPLE / "dim" / "airports.csv"), bucket, "dim/airports.csv")
         key = f"daily_flights/date={DAY}/flights.csv"
-        index = follow.ExecutionIndex(sfn, outputs["StateMachineArn"])
+        index = follow.ExecutionIndex(sfn, outputs["DayStateMachineArn"])
         started = time.monotonic()
         s3.upload_file(str(source), bucket, key)
         execution = follow.wait_until(lambda: index.for_key(key), "the execution", 60)[0]
