@@ -115,8 +115,10 @@ def _child_arn(event: dict[str, Any]) -> str | None:
             described = json.loads(text)
         except ValueError:
             continue
-        if isinstance(described, dict) and described.get("ExecutionArn"):
-            return described["ExecutionArn"]
+        if isinstance(described, dict):
+            arn = described.get("ExecutionArn") or described.get("executionArn")
+            if arn:
+                return arn
     return None
 
 

@@ -2,12 +2,13 @@
 
     python -m tools.e2e.run_day --env sandbox [--region R] [--endpoint-url URL] [--day 2024-01-01]
 
-Reads the environment's stack outputs (landing bucket, day and airports state machines), uploads the airports
-file when the bucket lacks it (or holds another version) and waits for that execution, then
-uploads one day of data/sample to the landing bucket, finds the execution its event started
-and follows it state by state with the same follower the local end-to-end tests and the demo
-use (tools/e2e/follow.py). Exits 0 when the day's execution SUCCEEDED and its run summary is
-in the bucket. Nothing here is AWS-specific: with --endpoint-url it runs against LocalStack,
+Reads the environment's stack outputs (landing bucket, day and airports state machines),
+uploads the airports file when the bucket lacks it (or holds another version) and waits for
+that execution, then uploads one day of data/sample to the landing bucket, finds the execution
+its event started and follows it state by state (nested runs in place) with the same follower
+the local end-to-end tests and the demo use (tools/e2e/follow.py). Exits 0 when the day's
+execution SUCCEEDED and its run summary is in the bucket. Nothing here is AWS-specific: with
+--endpoint-url it runs against LocalStack,
 which is how the tests prove it.
 """
 
