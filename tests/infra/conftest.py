@@ -33,3 +33,13 @@ def load_machine(name: str) -> dict[str, Any]:
 def machines() -> dict[str, dict[str, Any]]:
     """Every machine's definition by name: day, day_load, marts_build, missed_day, ..."""
     return {name: load_machine(name) for name in ASL_PATHS}
+
+
+def machine_fixture(name: str) -> Any:
+    """A module's `asl` fixture: the machine its states live in (`asl = machine_fixture("day")`)."""
+
+    @pytest.fixture(scope="module")
+    def asl() -> dict[str, Any]:
+        return load_machine(name)
+
+    return asl
