@@ -402,6 +402,16 @@ def test_keys_outside_the_contract_go_straight_to_the_failure_notice(
     # daily-file rule passes must still be a dated key.
     assert states["CheckEvent"]["Default"] == "EventRejected"
     assert states["CheckPartitionFolder"]["Default"] == "KeyRejected"
+    # ... and a file directly in the date folder, a CSV: the rule's wildcard matches deeper
+    # keys too, and a start by hand may carry any key.
+    for choice in states["CheckPartitionFolder"]["Choices"]:
+        assert {"Variable": "$.event.part_count", "NumericEquals": 3} in choice["And"]
+        assert {
+            "Or": [
+                {"Variable": "$.event.key", "StringMatches": "*.csv"},
+                {"Variable": "$.event.key", "StringMatches": "*.csv.gz"},
+            ]
+        } in choice["And"]
     assert states["ValidateDate"]["Default"] == "KeyRejected"
     assert states["KeyRejected"]["Next"] == "BuildFailureNotice"
     assert states["BuildFailureNotice"]["Next"] == "NotifyFailure"
