@@ -12,13 +12,17 @@ import pytest
 from tests.fixtures.dbt import Dbt, DbtResult, LoadStaging
 
 DAY1, DAY2 = date(2024, 1, 1), date(2024, 1, 2)
-DAY_SELECTION = ("--select", "source:flightline.flights+")
+DAY_SELECTION = ("--select", "source:flightline.flights+ source:flightline.load_runs+")
+# What a day's job writes: its flights and its run's record (staging.load_runs).
 FLIGHTS_BRANCH = {
     "model.flightline.stg_flightline__flights",
     "model.flightline.int_flights__delay_classified",
     "model.flightline.fct_flights",
     "model.flightline.mart_on_time_performance",
     "model.flightline.delayed_flights",
+    "model.flightline.stg_flightline__load_runs",
+    "model.flightline.mart_pipeline_health",
+    "model.flightline.mart_pipeline_rejects",
 }
 AIRPORTS_BRANCH = {
     "model.flightline.stg_flightline__airports",

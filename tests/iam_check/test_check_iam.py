@@ -46,6 +46,7 @@ def test_every_principal_can_do_its_job_on_the_templates() -> None:
         *check.PRINCIPALS,
         *machine_roles,
         "PermissionsBoundary",
+        "BoundaryCaps",
         "PolicySize",
     }
     for report in reports.values():
@@ -199,3 +200,62 @@ def test_a_role_policy_over_iams_size_quota_fails(templates_copy: Path) -> None:
     )
     failing = _failing(_run(templates_copy)["PolicySize"])
     assert failing == [("PolicySize", "ci-deploy-role/CloudFormationExecutionRole")]
+
+
+def test_the_boundary_caps_every_workload_role_to_the_projects_resources() -> None:
+    """Judged under an identity policy that allows everything, the workload boundary lets
+    through no IAM change and nothing of another project or environment (issue 18, 9)."""
+    caps = _run()["BoundaryCaps"]
+    assert not caps.failures, check.format_report(caps)
+    denied = {(r.action, r.resource.rsplit(":", 1)[-1]) for r in caps.rows if r.result == "OK"}
+    for action, resource in (
+        ("iam:PassRole", "role/any-role"),
+        ("iam:CreatePolicyVersion", "policy/flightline-dev-workload-boundary"),
+        ("s3:GetObject", "other-team-data/export.csv"),
+        ("s3:GetObject", "flightline-prod-landing-123456789012-us-east-1/x.csv"),
+        ("secretsmanager:GetSecretValue", "other/prod/db-AbCdEf"),
+        ("kms:Decrypt", "key/11111111-2222-4333-8444-555555555555"),
+        ("dynamodb:GetItem", "table/other"),
+        ("states:StartExecution", "other"),
+        ("ec2:CreateNetworkInterface", "subnet/subnet-0other"),
+        ("ec2:CreateRoute", "route-table/rtb-0other"),
+    ):
+        assert (action, resource) in denied, (action, resource)
+
+
+def test_a_boundary_granting_data_on_every_resource_fails(templates_copy: Path) -> None:
+    _edit(
+        templates_copy / "ci-deploy-role.yaml",
+        "          - Sid: ProjectObjects\n",
+        "          - Sid: AnyObject\n"
+        "            Effect: Allow\n"
+        "            Action: [s3:GetObject, secretsmanager:GetSecretValue]\n"
+        '            Resource: "*"\n'
+        "          - Sid: ProjectObjects\n",
+    )
+    failing = _failing(_run(templates_copy)["BoundaryCaps"])
+    assert ("s3:GetObject", "*") in failing
+    assert ("secretsmanager:GetSecretValue", "*") in failing
+    assert ("s3:GetObject", "arn:aws:s3:::other-team-data/export.csv") in failing
+    assert (
+        "secretsmanager:GetSecretValue",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/prod/db-AbCdEf",
+    ) in failing
+
+
+def test_the_job_can_log_where_its_security_configuration_sends_its_logs() -> None:
+    """With the security configuration's CloudWatch encryption, Glue names the job's log
+    groups after the configuration and the role, and associates the key with them; the
+    custom prefix's groups get the key too (issue 18, 6)."""
+    rows = {(r.action, r.resource, r.result) for r in _run()["JobRole"].rows}
+    prefix = "arn:aws:logs:us-east-1:123456789012:log-group:"
+    groups = (
+        "/aws-glue/jobs/flightline-dev-role/flightline-dev-load-job/error",
+        "/aws-glue/jobs-flightline-dev-load-job-flightline-dev",
+        "/aws-glue/jobs/flightline-dev/error",
+    )
+    for group in groups:
+        assert ("logs:AssociateKmsKey", f"{prefix}{group}", "OK") in rows, group
+        assert ("logs:PutLogEvents", f"{prefix}{group}:log-stream:jr_1-driver", "OK") in rows
+    for group in groups[:2]:  # Glue creates these itself when they are missing
+        assert ("logs:CreateLogGroup", f"{prefix}{group}", "OK") in rows, group

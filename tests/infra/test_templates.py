@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from tools.deploy.config import PARAMETER_DIR, STACK_ORDER, load_env
+from tools.iam_check import resolve
 
 from .conftest import TEMPLATE_PATHS
 
@@ -364,7 +366,9 @@ def test_dbt_buildspec_builds_what_the_day_changed_or_the_whole_project(
 
     whole_day = "dbt build --target prod --vars {flight_dates: '2024-01-02'}"
     day = run(FLIGHT_DATE="2024-01-02", TRIGGER_KEY="daily_flights/date=2024-01-02/f.csv")
-    assert day.stdout.splitlines()[-1] == whole_day + " --select source:flightline.flights+"
+    assert day.stdout.splitlines()[-1] == (
+        whole_day + " --select source:flightline.flights+ source:flightline.load_runs+"
+    )
     # A fresh warehouse (or one without the airports branch yet): the whole project.
     fresh = run(FLIGHT_DATE="2024-01-02", UNBUILT="airports_snapshot\ndim_airports\n")
     assert fresh.stdout.splitlines()[-2:] == [
@@ -508,3 +512,57 @@ def test_aws_environments_keep_the_nat_off_and_their_endpoint_az_counts() -> Non
         assert parameters["EnableNatGateway"] == "false"
         counts[env] = parameters["EndpointAzCount"]
     assert counts == {"dev": "1", "sandbox": "1", "prod": "2"}
+
+
+def test_glue_connections_are_created_before_the_job_and_crawlers_that_use_them(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    """A connection named by a string gives CloudFormation no order: a crawler or job could be
+    created (or survive a delete) without it. Each must Ref the connection or depend on it."""
+    glue = templates["glue"]["Resources"]
+    connections = {n for n, r in glue.items() if r["Type"] == "AWS::Glue::Connection"}
+    assert connections
+    users = 0
+    for name, resource in glue.items():
+        props = resource.get("Properties", {})
+        named = [t["ConnectionName"] for t in props.get("Targets", {}).get("JdbcTargets", [])]
+        named += as_list(props.get("Connections", {}).get("Connections", []))
+        depends = set(as_list(resource.get("DependsOn", [])))
+        for connection in named:
+            users += 1
+            referenced = isinstance(connection, dict) and connection.get("Ref") in connections
+            assert referenced or depends & connections, f"{name}: connection {connection}"
+    assert users == 2  # the two JDBC crawlers
+
+
+def _glue_stack(env: str, **overrides: str) -> Any:
+    config = load_env(env)
+    config = dataclasses.replace(config, parameters={**config.parameters, **overrides})
+    return resolve.load_env_stacks(config, {})["glue"]
+
+
+@pytest.mark.parametrize("env", ["dev", "sandbox", "prod", "local"])
+def test_flex_job_runs_retry_and_standard_ones_do_not(env: str) -> None:
+    # Flex capacity may be reclaimed mid-run ("AWS Glue Flex execution class").
+    job = _glue_stack(env).resources["LoadJob"].properties
+    if job["ExecutionClass"] == "FLEX":
+        assert job["MaxRetries"] >= 1
+    else:
+        assert job["MaxRetries"] == 0
+    assert load_env("dev").parameters["ExecutionClass"] == "FLEX"  # the case this is about
+
+
+def test_flex_is_refused_with_a_worker_type_it_does_not_support() -> None:
+    # Every environment as configured passes the template's rules...
+    for env in ("dev", "sandbox", "prod", "local"):
+        assert resolve.failed_assertions(_glue_stack(env)) == [], env
+    # ...and Flex passes only with G.1X and G.2X ("Job" structure, ExecutionClass).
+    for worker, ok in (("G.1X", True), ("G.2X", True), ("G.4X", False), ("G.025X", False)):
+        failed = resolve.failed_assertions(
+            _glue_stack("dev", ExecutionClass="FLEX", WorkerType=worker)
+        )
+        assert (failed == []) is ok, (worker, failed)
+    assert (
+        resolve.failed_assertions(_glue_stack("dev", ExecutionClass="STANDARD", WorkerType="G.8X"))
+        == []
+    )

@@ -395,3 +395,17 @@ def test_nested_parquet_loads_into_super_only_with_serializetojson(
     assert admin_sql(warehouse, "select id, extras ->> 'TailNumber' from flights_x") == [
         (1, "N123")
     ]
+
+
+def test_json_parse_makes_a_super_value_and_refuses_text_that_is_not_json(warehouse, iam_user):
+    _, client = iam_user
+    created = run(client, warehouse, "create table runs_x (id integer, reasons super)")
+    assert created["Status"] == "FINISHED", created.get("Error")
+
+    ok = batch(client, warehouse, ["""insert into runs_x values (1, json_parse('{"a": 2}'))"""])
+    assert ok["Status"] == "FINISHED", ok.get("Error")
+    assert admin_sql(warehouse, "select reasons ->> 'a' from runs_x") == [("2",)]
+
+    bad = batch(client, warehouse, ["insert into runs_x values (2, json_parse('not json'))"])
+    assert bad["Status"] == "FAILED"
+    assert admin_sql(warehouse, "select count(*) from runs_x") == [(1,)]

@@ -108,6 +108,29 @@ ENI = [
     Call("ec2:DescribeNetworkInterfaces", "*", "ENI placement"),
 ]
 
+
+def encrypted_job_logs() -> list[Call]:
+    """Where Glue writes the job's logs under a security configuration with CloudWatch
+    encryption. Glue creates a group named after the role and the configuration ("JobRun",
+    LogGroupName, AWS Glue API; the console's /aws-glue/jobs/<configuration>-role/<role>/
+    shape and the API reference's /aws-glue/jobs-<role>-<configuration> alike) and associates
+    the configuration's key with the group it writes to, which needs logs:AssociateKmsKey
+    ("Encrypting data written by AWS Glue", setting up security configurations). With
+    --custom-logGroup-prefix also set ("Logging for AWS Glue jobs"), which of the two wins is
+    undocumented: the job must be able to write either (fail closed)."""
+    found: list[Call] = []
+    for group, created in (
+        ("{glue_log_group}", False),  # the template creates the prefix's groups
+        ("{glue_secure_log_group}", True),
+        ("{glue_secure_log_group_api}", True),
+    ):
+        if created:
+            found.append(Call("logs:CreateLogGroup", group, "encrypted job logs"))
+        found.append(Call("logs:AssociateKmsKey", group, "the security configuration's key"))
+        found += log_writes(f"{group}:log-stream:jr_1-driver", "job logs")
+    return found
+
+
 # glue/flightline_glue (storage.py, warehouse/), plus what Glue does as the job role.
 GLUE_JOB = [
     Call("s3:GetObject", "{artifacts}/artifacts/glue/x/glue_entry.py", "script"),
@@ -124,7 +147,7 @@ GLUE_JOB = [
     Call("redshift-data:BatchExecuteStatement", "{workgroup}", "COPY + merge in one tx"),
     Call("redshift-serverless:GetCredentials", "{workgroup}", "Data API IAM auth"),
     *data_api_polling("statement result"),
-    *log_writes("{glue_log_group}", "job logs"),
+    *encrypted_job_logs(),
     Call("cloudwatch:PutMetricData", "*", "job metrics", {"cloudwatch:namespace": "Glue"}),
     # No ENI calls: the job has no VPC connection (cloudformation/glue.yaml).
 ]

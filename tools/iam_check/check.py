@@ -2,10 +2,11 @@
 what it needs (needs.py), with a real evaluator (evaluator.py).
 
 Fails on: a needed request that is not allowed; a request that must be denied (privilege
-escalation) that is allowed; an Allow on resource `*` without a condition for an action
-that takes a narrower ARN (or any `svc:*` / `*` action); an action the Service
-Authorization Reference does not know; a role the workload stacks create without the
-permissions boundary.
+escalation; through the permissions boundary, IAM changes or other projects' and
+environments' data and network) that is allowed; an Allow on resource `*` without a
+condition for an action that takes a narrower ARN (or any `svc:*` / `*` action), in a role's
+policies or in the boundary; an action the Service Authorization Reference does not know; a
+role the workload stacks create without the permissions boundary.
 """
 
 from __future__ import annotations
@@ -104,6 +105,13 @@ def role_boundary(role: Resource, stacks: dict[str, Stack]) -> list[dict[str, An
     return [{"name": managed[arn].logical_id, "policy": managed[arn].properties["PolicyDocument"]}]
 
 
+def _boundary_policy(stacks: dict[str, Stack]) -> list[dict[str, Any]]:
+    if CI_STACK not in stacks:
+        return []
+    boundary = stacks[CI_STACK].resources[needs.BOUNDARY_ID]
+    return [{"name": boundary.logical_id, "policy": boundary.properties["PolicyDocument"]}]
+
+
 def resource_policies(stacks: dict[str, Stack]) -> dict[str, dict[str, Any]]:
     """Resource policies by the ARN prefix they govern: the data key's policy, the buckets'
     policies."""
@@ -160,6 +168,16 @@ def evaluate(
         for statement in _statements(policies):
             for action in _as_list(statement.get("Action", [])):
                 (patterns if "*" in action else actions).add(action)
+    # The boundary itself, judged under an identity policy that allows everything.
+    boundary_policy = _boundary_policy(stacks)
+    caps = needs.boundary_cap_requests(stacks) if boundary_policy else []
+    reports["BoundaryCaps"] = PrincipalReport(
+        "BoundaryCaps", "what the workload boundary lets through", needs.boundary_arn(stacks)
+    )
+    actions.update(r.action for r in caps)
+    for statement in _statements(boundary_policy):
+        for action in _as_list(statement.get("Action", [])):
+            (patterns if "*" in action else actions).add(action)
     # First what the Service Authorization Reference says about each action: an unknown
     # action cannot be granted, a wildcard-only one is asked for on resource "*".
     meta = run({"requests": [], "actions": sorted(actions), "patterns": sorted(patterns)})
@@ -194,6 +212,23 @@ def evaluate(
                     "resourcePolicy": _resource_policy(request.resource, resource_pols),
                 }
             )
+    cap_principal = stacks["glue"].resources["JobRole"].arn
+    for n, request in enumerate(caps):
+        request_id = f"BoundaryCaps#{n}"
+        index[request_id] = ("BoundaryCaps", request)
+        payload["requests"].append(
+            {
+                "id": request_id,
+                "principal": cap_principal,
+                "action": request.action,
+                "resource": request.resource,
+                "account": ACCOUNT,
+                "context": {"aws:SecureTransport": "true", **request.context},
+                "policies": [{"name": "allow-all", "policy": needs.ALLOW_ALL}],
+                "boundary": boundary_policy,
+                "resourcePolicy": None,
+            }
+        )
     answer = run(payload)
 
     for request_id, (logical_id, request) in index.items():
@@ -206,6 +241,8 @@ def evaluate(
         )
     for logical_id, (_, policies, _) in principals.items():
         reports[logical_id].rows.extend(_wildcard_rows(_statements(policies), meta))
+    # A boundary that allows data actions on every resource caps nothing for them.
+    reports["BoundaryCaps"].rows.extend(_wildcard_rows(_statements(boundary_policy), meta))
     reports_list = list(reports.values())
     reports_list.append(_boundary_report(stacks))
     return reports_list

@@ -88,10 +88,18 @@ def names(stacks: dict[str, Stack]) -> dict[str, str]:
         "catalog_database": res("glue", "CatalogDatabase").arn,
         "catalog_table": res("glue", "CatalogDatabase").arn.replace(":database/", ":table/")
         + "/raw_daily_flights",
-        "glue_log_group": res("glue", "JobErrorLogGroup").arn.removesuffix("*")
-        + "log-stream:jr_1-driver",
+        # The job's log groups: the custom prefix's (--custom-logGroup-prefix), and the ones
+        # Glue names after the role and the security configuration ("JobRun", LogGroupName).
+        "glue_log_group": res("glue", "JobErrorLogGroup").arn.removesuffix(":*"),
+        "glue_secure_log_group": f"arn:{PARTITION}:logs:{region_account}:log-group:/aws-glue/"
+        f"jobs/{res('glue', 'SecurityConfiguration').ref}-role/{res('glue', 'JobRole').ref}/error",
+        "glue_secure_log_group_api": f"arn:{PARTITION}:logs:{region_account}:log-group:/aws-glue/"
+        f"jobs-{res('glue', 'JobRole').ref}-{res('glue', 'SecurityConfiguration').ref}",
+        # With the security configuration's CloudWatch encryption, a crawler logs to
+        # /aws-glue/crawlers-role/<role name>-<security configuration name>.
         "crawler_log_group": f"arn:{PARTITION}:logs:{region_account}:log-group:/aws-glue/"
-        "crawlers-role/x:log-stream:flightline-dev-daily-flights",
+        f"crawlers-role/{res('glue', 'CrawlerRole').ref}-{res('glue', 'SecurityConfiguration').ref}"
+        f":log-stream:{res('glue', 'DailyFlightsCrawler').ref}",
         "dbt_log_group": res("orchestration", "DbtLogGroup").arn.removesuffix("*")
         + "log-stream:build/1",
         "flow_log_group": res("network", "FlowLogGroup").arn.removesuffix("*")
@@ -162,8 +170,29 @@ def state_machine_names(stacks: dict[str, Stack]) -> dict[str, str]:
     return values
 
 
+def resource_facts(values: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """What AWS knows of the project's resources whatever the caller: the stack tags the
+    deploy tool sets and CloudFormation propagates to the tagged resources (aws:ResourceTag),
+    the data key's alias (kms:ResourceAliases). The boundary scopes by them where an ARN
+    cannot (generated ids)."""
+    tags = {"aws:ResourceTag/project": values["project"], "aws:ResourceTag/env": values["env"]}
+    tagged = ("workgroup", "subnet", "security_group", "quicksight_security_group")
+    facts: dict[str, dict[str, Any]] = {values[k]: tags for k in tagged if values.get(k)}
+    facts[values["data_key"]] = {
+        "kms:ResourceAliases": [f"alias/{values['project']}-{values['env']}-data"]
+    }
+    return facts
+
+
+def _with_facts(requests: list[Request], facts: dict[str, dict[str, Any]]) -> list[Request]:
+    for request in requests:
+        request.context = {**facts.get(request.resource, {}), **request.context}
+    return requests
+
+
 def runtime_requests(stacks: dict[str, Stack], asl_dir: Path) -> dict[str, list[Request]]:
     values = names(stacks)
+    facts = resource_facts(values)
     filled = {
         role: [fill(c, values) for c in asl.state_machine_calls(asl_dir / Path(file).name)]
         for role, file in state_machines(stacks).values()
@@ -183,7 +212,7 @@ def runtime_requests(stacks: dict[str, Stack], asl_dir: Path) -> dict[str, list[
             fill(c, values, "Denied") for c in calls.QUICKSIGHT_VPC_DENIED
         ]
         filled["DeployRole"] += [fill(c, values) for c in calls.DEPLOY_TOOL_DASHBOARDS]
-    return filled
+    return {role: _with_facts(requests, facts) for role, requests in filled.items()}
 
 
 # --- the CloudFormation execution role --------------------------------------------------
@@ -424,3 +453,111 @@ def escalation_requests(stacks: dict[str, Stack]) -> list[Request]:
                 )
             )
     return denied
+
+
+# --- what the permissions boundary caps ---------------------------------------------------
+
+# The identity policy a boundary is judged against: everything allowed, so what is left is
+# exactly what the boundary lets through (an effective permission is the intersection of the
+# two: AWS IAM User Guide, "Permissions boundaries for IAM entities").
+ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def boundary_cap_requests(stacks: dict[str, Stack]) -> list[Request]:
+    """What no workload role may do, whatever its own policies say: escalate through IAM, or
+    reach data and network resources of other projects and other environments."""
+    p = stacks["storage"].parameters
+    project, env = p.get("Project", "flightline"), p["EnvName"]
+    other_env = "prod" if env != "prod" else "dev"
+    region_account = f"{REGION}:{ACCOUNT}"
+    own_role = stacks["glue"].resources["JobRole"].arn
+    ci_roles = [
+        stacks[CI_STACK].resources[r].arn for r in ("DeployRole", "CloudFormationExecutionRole")
+    ]
+    other_tags = {"aws:ResourceTag/project": "other", "aws:ResourceTag/env": "prod"}
+
+    def deny(action: str, resource: str, why: str, context: dict | None = None) -> Request:
+        return Request(action, resource, why, context or {}, "Denied")
+
+    arn = f"arn:{PARTITION}"
+    return [
+        # Escalation: no workload role changes IAM or becomes another principal.
+        deny("iam:PassRole", f"{arn}:iam::{ACCOUNT}:role/any-role", "pass any role"),
+        deny("iam:CreatePolicyVersion", boundary_arn(stacks), "rewrite the boundary"),
+        deny("iam:PutRolePolicy", own_role, "grant itself more"),
+        deny("iam:AttachRolePolicy", own_role, "attach an admin policy"),
+        deny("iam:DeleteRolePermissionsBoundary", own_role, "drop its boundary"),
+        deny("iam:CreateRole", f"{arn}:iam::{ACCOUNT}:role/{project}-{env}-x", "a new role"),
+        deny("iam:CreateAccessKey", f"{arn}:iam::{ACCOUNT}:user/admin", "long-lived keys"),
+        *(deny("sts:AssumeRole", role, "become a CI role") for role in ci_roles),
+        # Data of other projects and other environments of this one.
+        deny("s3:GetObject", f"{arn}:s3:::other-team-data/export.csv", "another bucket"),
+        deny("s3:PutObject", f"{arn}:s3:::other-team-data/export.csv", "another bucket"),
+        deny(
+            "s3:GetObject",
+            f"{arn}:s3:::{project}-{other_env}-landing-{ACCOUNT}-{REGION}/x.csv",
+            "another environment's bucket",
+        ),
+        deny(
+            "secretsmanager:GetSecretValue",
+            f"{arn}:secretsmanager:{region_account}:secret:other/prod/db-AbCdEf",
+            "another secret",
+        ),
+        deny(
+            "secretsmanager:GetSecretValue",
+            f"{arn}:secretsmanager:{region_account}:secret:{project}/{other_env}/warehouse-AbCdEf",
+            "another environment's secret",
+        ),
+        deny(
+            "kms:Decrypt",
+            f"{arn}:kms:{region_account}:key/11111111-2222-4333-8444-555555555555",
+            "another key",
+            {"kms:ResourceAliases": ["alias/other-data"]},
+        ),
+        deny("dynamodb:GetItem", f"{arn}:dynamodb:{region_account}:table/other", "another table"),
+        deny(
+            "states:StartExecution",
+            f"{arn}:states:{region_account}:stateMachine:other",
+            "another state machine",
+        ),
+        deny("sns:Publish", f"{arn}:sns:{region_account}:other", "another topic"),
+        deny("codebuild:StartBuild", f"{arn}:codebuild:{region_account}:project/other", "a build"),
+        deny("glue:GetTable", f"{arn}:glue:{region_account}:table/other/t", "another catalog"),
+        deny(
+            "redshift-data:ExecuteStatement",
+            f"{arn}:redshift-serverless:{region_account}:workgroup/0a1b2c3d-other",
+            "another workgroup",
+            other_tags,
+        ),
+        deny(
+            "logs:PutLogEvents",
+            f"{arn}:logs:{region_account}:log-group:/other/app:log-stream:x",
+            "another log group",
+        ),
+        # Network writes outside the project's subnets and security groups.
+        deny(
+            "ec2:CreateNetworkInterface",
+            f"{arn}:ec2:{region_account}:subnet/subnet-0other",
+            "an ENI in another subnet",
+            other_tags,
+        ),
+        deny(
+            "ec2:ModifyNetworkInterfaceAttribute",
+            f"{arn}:ec2:{region_account}:security-group/sg-0other",
+            "another security group",
+            other_tags,
+        ),
+        deny(
+            "ec2:AuthorizeSecurityGroupIngress",
+            f"{arn}:ec2:{region_account}:security-group/sg-0other",
+            "open a security group",
+        ),
+        deny(
+            "ec2:CreateRoute",
+            f"{arn}:ec2:{region_account}:route-table/rtb-0other",
+            "change a route table",
+        ),
+    ]

@@ -182,6 +182,9 @@ class Resolver:
             if key == "Fn::Select":
                 index, items = arg
                 return self.value(items)[int(self.value(index))]
+            if key == "Fn::Contains":  # rule functions ("Rules" section)
+                items, item = arg
+                return self.value(item) in self.value(items)
             if key == "Fn::Equals":
                 left, right = arg
                 return self.value(left) == self.value(right)
@@ -305,6 +308,21 @@ def _identify(stack: Stack, resolver: Resolver, logical_id: str, resource: Resou
     else:
         resource.ref = generated
         resource.arn = ""
+
+
+def failed_assertions(stack: Stack) -> list[str]:
+    """The template's Rules as CloudFormation checks them before creating anything: the
+    description of each assertion that fails where its rule's condition holds (AWS
+    CloudFormation User Guide, "Rules"). LocalStack ignores the section."""
+    resolver = Resolver(stack, {})
+    failed: list[str] = []
+    for name, rule in stack.template.get("Rules", {}).items():
+        if "RuleCondition" in rule and not resolver.value(rule["RuleCondition"]):
+            continue
+        for assertion in rule["Assertions"]:
+            if not resolver.value(assertion["Assert"]):
+                failed.append(f"{name}: {assertion.get('AssertDescription', 'assertion failed')}")
+    return failed
 
 
 def load_stack(

@@ -14,12 +14,14 @@ beside it (`logins/<principal>` for each role).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -207,13 +209,28 @@ def set_up(info: ConnInfo) -> str:
     from flightline_glue.warehouse.sql import PostgresSession
 
     passwords = {key: login_password(key) for key in PRINCIPAL_KEYS}
-    with _SET_UP_LOCK:
+    with _SET_UP_LOCK, _cluster_users_lock(info):
         _fold_earlier_role_names(info)
         result = set_up_warehouse(
             PostgresSession(info.url, "flightline-bootstrap"), principals(), info.dbname,
             passwords,
         )  # fmt: skip
     return result.describe()
+
+
+# Users are cluster-wide: set-ups of different databases (parallel test workers, the emulated
+# Data API's deploys) change the same ones, so they take turns on this advisory lock (the
+# same key in localstack/.../redshiftdata/executor.py).
+CLUSTER_USERS_LOCK = 7_104_116
+
+
+@contextlib.contextmanager
+def _cluster_users_lock(info: ConnInfo) -> Iterator[None]:
+    import psycopg  # imported late: `make pg-up` must work before the venv has it
+
+    with psycopg.connect(info.url, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s)", (CLUSTER_USERS_LOCK,))
+        yield  # released when the connection closes
 
 
 def is_running() -> bool:

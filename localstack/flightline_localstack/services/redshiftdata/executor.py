@@ -29,6 +29,12 @@ from flightline_localstack.services.redshiftdata.models import (
 from flightline_localstack.services.redshiftdata.workgroups import Workgroup
 
 LOG = logging.getLogger(__name__)
+# On AWS each environment has its own namespace, so two deploys never touch the same user.
+# Here every emulated namespace shares one PostgreSQL cluster, whose users are cluster-wide
+# (glue_crawler, dashboard_reader): statements that change users or grants run one at a time
+# (an advisory lock, also taken by tools/local/postgres.py's set-up), so parallel deploys do
+# not fail with "tuple concurrently updated", which AWS never sends.
+CLUSTER_USERS_LOCK = 7_104_116  # the same key in tools/local/postgres.py
 _INTEGER_TYPES = {"int2", "int4", "int8", "oid"}
 _FLOAT_TYPES = {"float4", "float8"}
 
@@ -97,6 +103,8 @@ def _run(statement: Statement, workgroup: Workgroup, login: DatabaseLogin) -> No
     try:
         conn = _connect(workgroup, statement.database, login)
         statement.connection = conn
+        if any(redshift_sql.changes_users_or_grants(sub.query) for sub in statement.subs):
+            conn.execute("select pg_advisory_lock(%s)", (CLUSTER_USERS_LOCK,))  # until close
         if statement.is_batch:
             with conn.transaction():
                 for sub in statement.subs:

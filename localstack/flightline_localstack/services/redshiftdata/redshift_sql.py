@@ -77,6 +77,10 @@ _PASSWORD_DISABLE = re.compile(r"\bpassword\s+disable\b", re.IGNORECASE)
 # SUPER holds semi-structured values ("SUPER type"): PostgreSQL's jsonb stores the same JSON
 # documents (the emulator loads SUPER only through COPY ... SERIALIZETOJSON, as JSON).
 _SUPER = re.compile(r"\bsuper\b", re.IGNORECASE)
+# JSON_PARSE turns JSON text into a SUPER value ("JSON_PARSE function"); PostgreSQL's
+# function-style cast jsonb(text) does the same for jsonb, and fails as Redshift does on text
+# that is not JSON.
+_JSON_PARSE = re.compile(r"\bjson_parse\s*\(", re.IGNORECASE)
 
 
 def translate(sql: str) -> str:
@@ -93,6 +97,7 @@ def translate(sql: str) -> str:
             text = _PHYSICAL.sub("", text)
             text = _GETDATE.sub("date_trunc('second', localtimestamp)", text)
             text = _SUPER.sub("jsonb", text)
+            text = _JSON_PARSE.sub("jsonb(", text)
             out.append(_PASSWORD_DISABLE.sub("password null", text))
         else:
             out.append(text)
@@ -148,3 +153,15 @@ _IDENTITY_CHANGE = re.compile(
 
 def changes_identity(sql: str) -> bool:
     return bool(_IDENTITY_CHANGE.search(code_of(sql).replace("(", " ( ")))
+
+
+_USERS_OR_GRANTS = re.compile(
+    r"^(?:create|alter|drop)\s+(?:user|role|group)\b|^(?:grant|revoke)\b"
+    r"|^alter\s+default\s+privileges\b"
+)
+
+
+def changes_users_or_grants(sql: str) -> bool:
+    """CREATE/ALTER/DROP USER, GRANT, REVOKE, ALTER DEFAULT PRIVILEGES: statements that
+    write PostgreSQL's cluster-wide catalog of users."""
+    return bool(_USERS_OR_GRANTS.match(code_of(sql)))
