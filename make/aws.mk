@@ -39,7 +39,7 @@ lint-cfn: venv $(CHECKOV_STAMP) ## Lint the templates (cfn-lint, checkov) and va
 	$(VENV)/bin/cfn-lint $(CFN_TEMPLATES)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation \
 	  --skip-download --directory cloudformation
-	$(PY) -m tools.deploy.asl_check stepfunctions/pipeline.asl.json \
+	$(PY) -m tools.deploy.asl_check $(wildcard stepfunctions/*.asl.json) \
 	  --template cloudformation/orchestration.yaml
 
 .PHONY: deploy

@@ -58,3 +58,14 @@ def stop_running_jobs_and_builds() -> None:
     from flightline_localstack.services.glue.models import running_job_runs
 
     stop_runs([*running_job_runs(), *running_builds()])
+
+
+@hooks.on_infra_start()
+def jsonata_without_the_jvm() -> None:
+    """JSONata states evaluate with the pure-Python port of LocalStack's own engine, whose Java
+    jars cannot be downloaded here (services/stepfunctions/jsonata_evaluator.py)."""
+    from flightline_localstack.services.stepfunctions.jsonata_evaluator import (
+        evaluate_jsonata_in_process,
+    )
+
+    evaluate_jsonata_in_process()

@@ -13,7 +13,7 @@ from tools.ci.selection import tiers_for
 @pytest.mark.parametrize(
     "path",
     [
-        "stepfunctions/pipeline.asl.json",
+        "stepfunctions/marts_build.asl.json",
         "cloudformation/glue.yaml",
         "localstack/flightline_localstack/services/glue/job_runner.py",
         "glue/flightline_glue/job.py",

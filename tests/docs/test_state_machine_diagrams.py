@@ -166,7 +166,7 @@ def test_map_and_parallel_are_composite_states() -> None:
 def test_a_changed_added_or_removed_machine_makes_the_pages_stale(tmp_path: Path) -> None:
     asl_dir, out_dir = tmp_path / "stepfunctions", tmp_path / "docs" / "state-machines"
     asl_dir.mkdir()
-    shutil.copy(asl_diagram.ASL_DIR / "pipeline.asl.json", asl_dir)
+    shutil.copy(asl_diagram.ASL_DIR / "day.asl.json", asl_dir)
 
     def draw() -> dict[Path, str]:
         return asl_diagram.expected_pages(asl_dir, out_dir, root=tmp_path)
@@ -174,17 +174,17 @@ def test_a_changed_added_or_removed_machine_makes_the_pages_stale(tmp_path: Path
     asl_diagram.write(draw(), out_dir)
     assert asl_diagram.stale(draw(), out_dir) == []
 
-    definition = json.loads((asl_dir / "pipeline.asl.json").read_text())
+    definition = json.loads((asl_dir / "day.asl.json").read_text())
     definition["States"]["Brand new"] = {"Type": "Succeed"}
-    (asl_dir / "pipeline.asl.json").write_text(json.dumps(definition))
+    (asl_dir / "day.asl.json").write_text(json.dumps(definition))
     (asl_dir / "marts.asl.json").write_text(json.dumps(TRICKY))
     problems = asl_diagram.stale(draw(), out_dir)
-    assert any(p.endswith("pipeline.md: stale") for p in problems)
+    assert any(p.endswith("day.md: stale") for p in problems)
     assert any(p.endswith("marts.md: missing") for p in problems)
     assert any(p.endswith("README.md: stale") for p in problems)  # the index lists machines
 
     asl_diagram.write(draw(), out_dir)
-    assert 'state "Brand new" as Brand_new' in (out_dir / "pipeline.md").read_text()
+    assert 'state "Brand new" as Brand_new' in (out_dir / "day.md").read_text()
     assert "[marts](marts.md)" in (out_dir / "README.md").read_text()
 
     (asl_dir / "marts.asl.json").unlink()

@@ -16,7 +16,7 @@ from typing import Any
 from tests.fixtures.dbt import corrected_file
 from tests.fixtures.pipeline import RUN_SECONDS, SAMPLE, Lane, arns, finish, sample_day
 from tests.helpers import entered
-from tools.backfill.runner import backfill
+from tools.backfill.runner import Machines, backfill
 from tools.e2e.follow import history, state_outputs, task_errors, wait_until
 from tools.e2e.run_day import run_day
 
@@ -130,7 +130,7 @@ def lane_days(lane: Lane) -> dict[str, Any]:
         ("2023-12-31", "2024-01-01T06:00:00Z"),
     ):
         arn = sfn.start_execution(
-            stateMachineArn=lane.deployment.state_machine,
+            stateMachineArn=lane.deployment.state_machine("MissedDay"),
             input=json.dumps({"flightline": {"check_time": morning}}),
         )["executionArn"]
         run = wait_until(
@@ -160,7 +160,7 @@ def lane_duplicates(lane: Lane) -> dict[str, Any]:
     sfn = lane.client("stepfunctions")
     first = wait_until(lambda: lane.executions.for_key(key), "the first execution", 60)[0]
     event = sfn.describe_execution(executionArn=first["executionArn"])["input"]
-    sfn.start_execution(stateMachineArn=lane.deployment.state_machine, input=event)
+    sfn.start_execution(stateMachineArn=lane.deployment.state_machine("Day"), input=event)
     out["runs"] = finish(lane, key, count=3)
     build_ids = [
         r["notice"]["dbt_build_id"] for r in out["runs"] if "dbt_build_id" in (r["notice"] or {})
@@ -241,7 +241,7 @@ def lane_operations(lane: Lane) -> dict[str, Any]:
     seen = arns(lane)
     sfn = lane.client("stepfunctions")
     event = sfn.describe_execution(executionArn=out["dbt"]["executionArn"])["input"]
-    sfn.start_execution(stateMachineArn=lane.deployment.state_machine, input=event)
+    sfn.start_execution(stateMachineArn=lane.deployment.state_machine("Day"), input=event)
     (out["replay"],) = finish(lane, dbt_key, exclude=seen)
     out["replay_staged"] = lane.warehouse.staged("2024-01-02")
     out["replay_facts"] = lane.warehouse.facts("2024-01-02")
@@ -275,7 +275,7 @@ def lane_files(lane: Lane) -> dict[str, Any]:
     seen, before = arns(lane), lane.warehouse.snapshot(day)
     sfn = lane.client("stepfunctions")
     event = sfn.describe_execution(executionArn=out["late"]["executionArn"])["input"]
-    sfn.start_execution(stateMachineArn=lane.deployment.state_machine, input=event)
+    sfn.start_execution(stateMachineArn=lane.deployment.state_machine("Day"), input=event)
     (out["replay"],) = finish(lane, keys[3], exclude=seen)
     out["replay_unchanged"] = lane.warehouse.snapshot(day) == before
     job = lane.deployment.outputs("glue").get("JobName") or next(
@@ -328,7 +328,7 @@ def lane_backfill(lane: Lane) -> dict[str, Any]:
     lines: list[str] = []
     report = backfill(
         lane.client,
-        lane.deployment.state_machine,
+        Machines.from_outputs(lane.deployment.outputs("orchestration")),
         lane.bucket,
         BACKFILL_DAYS,
         concurrency=2,
@@ -364,7 +364,8 @@ def lane_burst(lane: Lane) -> dict[str, Any]:
     out: dict[str, Any] = {}
     ddb = lane.client("dynamodb")
     table = lane.deployment.outputs("orchestration")["LockTableName"]
-    machine = lane.deployment.state_machine
+    # The lock's holder is a marts-build execution (the machine that takes and frees it).
+    machine = lane.deployment.state_machine("MartsBuild")
     crashed = machine.replace(":stateMachine:", ":execution:") + ":crashed-holder"
     ddb.put_item(TableName=table, Item={"pk": {"S": "lock#dbt"}, "holder": {"S": crashed}})
     lane.seed({"dim/airports.csv": AIRPORTS})  # its own route: the backfill lane

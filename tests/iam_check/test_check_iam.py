@@ -11,6 +11,7 @@ import pytest
 from tools.deploy.config import TEMPLATE_DIR, load_env
 from tools.iam_check import check, needs
 from tools.iam_check.check import PrincipalReport
+from tools.iam_check.resolve import load_env_stacks
 
 
 def _run(template_dir: Path | None = None) -> dict[str, PrincipalReport]:
@@ -37,7 +38,17 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 def test_every_principal_can_do_its_job_on_the_templates() -> None:
     reports = _run()
-    assert set(reports) == {*check.PRINCIPALS, "PermissionsBoundary", "BoundaryCaps", "PolicySize"}
+    machine_roles = {
+        role for role, _ in needs.state_machines(load_env_stacks(load_env("dev"), {})).values()
+    }
+    assert len(machine_roles) == 8  # one role per state machine
+    assert set(reports) == {
+        *check.PRINCIPALS,
+        *machine_roles,
+        "PermissionsBoundary",
+        "BoundaryCaps",
+        "PolicySize",
+    }
     for report in reports.values():
         assert report.rows, f"{report.label}: nothing checked"
         assert not report.failures, check.format_report(report)
@@ -53,12 +64,15 @@ def test_every_principal_can_do_its_job_on_the_templates() -> None:
         assert (action, "OK") in execution, action
     deploy = {(r.action, r.result) for r in reports["DeployRole"].rows}
     assert ("cloudformation:DeleteStack", "OK") in deploy
-    machine = {r.action for r in reports["StateMachineRole"].rows if r.result == "OK"}
-    assert {"glue:GetJobRun", "codebuild:BatchGetBuilds", "events:PutRule"} <= machine
+    # Each machine role: its .sync polling (and, for a parent, the nested run's rule).
+    day_load = {r.action for r in reports["DayLoadStateMachineRole"].rows if r.result == "OK"}
+    assert {"glue:GetJobRun", "events:PutRule", "states:StartExecution"} <= day_load
+    marts = {r.action for r in reports["MartsBuildStateMachineRole"].rows if r.result == "OK"}
+    assert {"codebuild:BatchGetBuilds", "events:PutRule"} <= marts
     # The dbt lock and the day's state (issue 11's table): the table's handlers and the
-    # state machine's item calls.
+    # marts build machine's lock calls (a stale holder is described, then broken).
     assert ("dynamodb:CreateTable", "OK") in execution
-    assert {"dynamodb:PutItem", "dynamodb:DeleteItem", "states:DescribeExecution"} <= machine
+    assert {"dynamodb:PutItem", "dynamodb:DeleteItem", "states:DescribeExecution"} <= marts
 
 
 @pytest.mark.parametrize("env", ["prod", "local"])
@@ -85,8 +99,22 @@ def test_removing_one_needed_permission_fails_the_check(templates_copy: Path) ->
 def test_a_state_machine_integration_without_its_sync_permission_fails(
     templates_copy: Path,
 ) -> None:
-    _edit(templates_copy / "orchestration.yaml", "              - glue:GetJobRuns\n", "")
-    failing = _failing(_run(templates_copy)["StateMachineRole"])
+    role = "      Roles: [!Ref DayLoadStateMachineRole]\n"
+    policy = "          - Sid: LoadJob\n            Effect: Allow\n            Action:\n"
+    job = "              - glue:StartJobRun\n              - glue:GetJobRun\n"
+    _edit(
+        templates_copy / "orchestration.yaml",
+        role
+        + '      PolicyDocument:\n        Version: "2012-10-17"\n        Statement:\n'
+        + policy
+        + job
+        + "              - glue:GetJobRuns\n",
+        role
+        + '      PolicyDocument:\n        Version: "2012-10-17"\n        Statement:\n'
+        + policy
+        + job,
+    )
+    failing = _failing(_run(templates_copy)["DayLoadStateMachineRole"])
     assert [action for action, _ in failing] == ["glue:GetJobRuns"]
 
 

@@ -106,11 +106,22 @@ def test_the_scan_sees_a_call_the_declaration_lacks(tmp_path: Path) -> None:
     assert _needed([source], ["s3"]) == {"s3:DeleteObject"}
 
 
-def test_every_asl_integration_has_declared_permissions() -> None:
-    definition = json.loads((REPO_ROOT / "stepfunctions" / "pipeline.asl.json").read_text())
+@pytest.mark.parametrize(
+    "path", sorted((REPO_ROOT / "stepfunctions").glob("*.asl.json")), ids=lambda p: p.name
+)
+def test_every_asl_integration_has_declared_permissions(path: Path) -> None:
+    definition = json.loads(path.read_text())
     resources = set(asl.task_resources(definition))
     assert resources
-    assert {r.removeprefix(asl.TASK_PREFIX) for r in resources} <= set(asl.INTEGRATIONS)
+    integrations = {r.removeprefix(asl.TASK_PREFIX) for r in resources}
+    assert integrations <= {*asl.INTEGRATIONS, asl.NESTED_SYNC}
+    # A nested run's permissions come from the child it names (asl.nested_calls).
+    started = {
+        c.resource for c in asl.state_machine_calls(path) if c.action == "states:StartExecution"
+    }
+    children = asl.nested_children(definition, path)
+    assert started == {"{" + child + "}" for child in children}
+    assert bool(children) == (asl.NESTED_SYNC in integrations)
 
 
 def test_an_undeclared_integration_is_refused(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Run a few states of stepfunctions/pipeline.asl.json for real in LocalStack's Step Functions.
+"""Run a few states of a state machine (stepfunctions/*.asl.json) for real in LocalStack.
 
 `fragment(asl, names, substitutions)` keeps the named states; every transition to a state
 outside them ends the run in a Pass named `Left to <state>` that records where it went

@@ -1,64 +1,127 @@
-"""Structure of stepfunctions/pipeline.asl.json and the offline validator that lints it."""
+"""Structure of the state machines (stepfunctions/*.asl.json, one per job) and the offline
+validator that lints them."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tools.deploy import asl_check
 
-from .conftest import ASL_PATH, REPO_ROOT
+from .conftest import ASL_PATHS, REPO_ROOT
+
+NESTED = "arn:aws:states:::states:startExecution.sync:2"
 
 
 def tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {n: s for n, s in asl["States"].items() if s["Type"] == "Task"}
 
 
-def test_the_asl_passes_the_validator_with_the_stack_substitutions() -> None:
+def nested_machine(task: dict[str, Any]) -> str:
+    """The machine file a nested task starts: ${DayLoadStateMachineArn} -> day_load."""
+    stem = task["Parameters"]["StateMachineArn"].removeprefix("${").removesuffix("StateMachineArn}")
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in stem).lstrip("_")
+
+
+@pytest.mark.parametrize("name", sorted(ASL_PATHS))
+def test_each_machine_passes_the_validator_with_the_stack_substitutions(name: str) -> None:
     template = REPO_ROOT / "cloudformation" / "orchestration.yaml"
-    assert asl_check.check_file(ASL_PATH, template) == []
+    assert asl_check.check_file(ASL_PATHS[name], template) == []
 
 
-def test_every_task_has_a_timeout_and_catches_everything(asl: dict[str, Any]) -> None:
-    assert len(tasks(asl)) >= 7
-    for name, state in tasks(asl).items():
-        assert 0 < state["TimeoutSeconds"] <= 7200, name
-        assert state["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
-        assert state["Catch"][-1]["ResultPath"] == "$.error", name
+def test_every_task_has_a_timeout_and_catches_everything(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    assert sum(len(tasks(asl)) for asl in machines.values()) >= 7
+    for machine, asl in machines.items():
+        for name, state in tasks(asl).items():
+            if state["Resource"] == NESTED:
+                # A nested run is bounded by its own machine's timeout, which the task covers.
+                child = machines[nested_machine(state)]
+                assert state["TimeoutSeconds"] >= child["TimeoutSeconds"], (machine, name)
+                assert state["TimeoutSeconds"] <= asl["TimeoutSeconds"], (machine, name)
+            else:
+                assert 0 < state["TimeoutSeconds"] <= 7200, (machine, name)
+            assert state["Catch"][-1]["ErrorEquals"] == ["States.ALL"], (machine, name)
+            assert state["Catch"][-1]["ResultPath"] == "$.error", (machine, name)
 
 
-def test_sync_tasks_do_not_retry_their_own_timeout_or_failure(asl: dict[str, Any]) -> None:
-    # Retrying States.Timeout / TaskFailed on a .sync task would rerun a whole job or build.
-    for name, state in tasks(asl).items():
-        if state["Resource"].endswith(".sync"):
-            retried = {e for r in state.get("Retry", []) for e in r["ErrorEquals"]}
-            assert not retried & {"States.ALL", "States.Timeout", "States.TaskFailed"}, name
+def test_sync_tasks_do_not_retry_their_own_timeout_or_failure(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    # Retrying States.Timeout / TaskFailed on a .sync task would rerun a whole job, build or
+    # nested run.
+    for machine, asl in machines.items():
+        for name, state in tasks(asl).items():
+            if ".sync" in state["Resource"]:
+                retried = {e for r in state.get("Retry", []) for e in r["ErrorEquals"]}
+                assert not retried & {"States.ALL", "States.Timeout", "States.TaskFailed"}, (
+                    machine,
+                    name,
+                )
 
 
-def test_the_pipeline_steps_in_order(asl: dict[str, Any]) -> None:
-    resources = {n: s["Resource"] for n, s in tasks(asl).items()}
-    assert resources["StartCrawler"] == "arn:aws:states:::aws-sdk:glue:startCrawler"
-    assert resources["GetCrawler"] == "arn:aws:states:::aws-sdk:glue:getCrawler"
-    assert resources["RunGlueJob"] == "arn:aws:states:::glue:startJobRun.sync"
-    assert resources["ReadRunSummary"] == "arn:aws:states:::aws-sdk:s3:getObject"
-    assert resources["RunDbt"] == "arn:aws:states:::codebuild:startBuild.sync"
-    states = asl["States"]
-    assert states["RunGlueJob"]["Next"] == "ReadRunSummary"
-    assert states["ReadRunSummary"]["Next"] == "RecordDayPending"
-    assert states["RecordDayPending"]["Next"] == "BuildNow"
-    assert states["BuildNow"]["Default"] == "AcquireDbtLock"
-    assert states["AcquireDbtLock"]["Next"] == "DbtBuildScope"
-    assert states["DbtBuildScope"]["Default"] == "RunDbt"  # a day's run has no $.airports
-    assert states["RunDbt"]["Next"] == "ReleaseDbtLock"
-    assert states["ReleaseDbtLock"]["Next"] == "RecordBuilt"
-    assert states["RecordBuilt"]["Default"] == "RecordDayBuilt"  # a day's run has no dbt_dates
-    assert states["RecordDayBuilt"]["Next"] == "BuildSuccessNotice"
-    assert states["BuildSuccessNotice"]["Next"] == "NoticeCoversSeveralDays"
-    assert states["NoticeCoversSeveralDays"]["Default"] == "NameDayNotice"
-    assert states["NameDayNotice"]["Next"] == "NotifySuccess"
+def test_a_failed_nested_run_ends_its_parents_without_a_second_notice(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    nested = {
+        (machine, name): state
+        for machine, asl in machines.items()
+        for name, state in tasks(asl).items()
+        if state["Resource"] == NESTED
+    }
+    assert {(m, nested_machine(s)) for (m, _), s in nested.items()} == {
+        ("day", "day_fingerprint"),
+        ("day", "day_load"),
+        ("day_load", "day_crawl"),
+        ("day_load", "marts_build"),
+        ("airports", "marts_build"),
+        ("backfill_build", "marts_build"),
+    }
+    for (machine, name), state in nested.items():
+        # The whole state goes down and the child's output comes back as the state.
+        assert state["Parameters"]["Input.$"] == "$", (machine, name)
+        assert state["OutputPath"] == "$.Output", (machine, name)
+        failed = machines[machine]["States"][state["Catch"][-1]["Next"]]
+        assert failed["Type"] == "Fail", (machine, name)  # the child sent the notice
 
 
-def test_dbt_runs_under_a_lock_that_a_dead_holder_cannot_keep(asl: dict[str, Any]) -> None:
-    states = asl["States"]
+def test_the_pipeline_steps_in_order(machines: dict[str, dict[str, Any]]) -> None:
+    day, load = machines["day"]["States"], machines["day_load"]["States"]
+    crawl, marts = machines["day_crawl"]["States"], machines["marts_build"]["States"]
+    assert crawl["StartCrawler"]["Resource"] == "arn:aws:states:::aws-sdk:glue:startCrawler"
+    assert crawl["GetCrawler"]["Resource"] == "arn:aws:states:::aws-sdk:glue:getCrawler"
+    assert load["RunGlueJob"]["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
+    assert load["ReadRunSummary"]["Resource"] == "arn:aws:states:::aws-sdk:s3:getObject"
+    assert marts["RunDbt"]["Resource"] == "arn:aws:states:::codebuild:startBuild.sync"
+    assert nested_machine(day["FingerprintDay"]) == "day_fingerprint"
+    assert day["FingerprintDay"]["Next"] == "DayLoadedBefore"
+    assert nested_machine(day["LoadDay"]) == "day_load"
+    assert machines["day_load"]["StartAt"] == "CrawlOrRegisterPartition"
+    assert nested_machine(load["CrawlOrRegisterPartition"]) == "day_crawl"
+    assert load["CrawlOrRegisterPartition"]["Next"] == "RunGlueJob"
+    assert load["RunGlueJob"]["Next"] == "ReadRunSummary"
+    assert load["ReadRunSummary"]["Next"] == "RecordDayPending"
+    assert load["RecordDayPending"]["Next"] == "BuildNow"
+    assert load["BuildNow"]["Default"] == "BuildMarts"
+    assert nested_machine(load["BuildMarts"]) == "marts_build"
+    assert machines["marts_build"]["StartAt"] == "AcquireDbtLock"
+    assert marts["AcquireDbtLock"]["Next"] == "DbtBuildScope"
+    assert marts["DbtBuildScope"]["Default"] == "RunDbt"  # a day's run has no $.airports
+    assert marts["RunDbt"]["Next"] == "ReleaseDbtLock"
+    assert marts["ReleaseDbtLock"]["Next"] == "Built"
+    assert marts["Built"]["Type"] == "Succeed"
+    assert load["BuildMarts"]["Next"] == "RecordDayBuilt"
+    assert load["RecordDayBuilt"]["Next"] == "BuildSuccessNotice"
+    assert load["BuildSuccessNotice"]["Next"] == "NotifySuccess"
+    assert load["NotifySuccess"]["Next"] == "Succeeded"
+
+
+def test_dbt_runs_under_a_lock_that_a_dead_holder_cannot_keep(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    states = machines["marts_build"]["States"]
     acquire = states["AcquireDbtLock"]
     assert acquire["Resource"] == "arn:aws:states:::dynamodb:putItem"
     assert acquire["Parameters"]["ConditionExpression"] == (
@@ -90,9 +153,9 @@ def test_dbt_runs_under_a_lock_that_a_dead_holder_cannot_keep(asl: dict[str, Any
 
 
 def test_a_day_loads_once_after_its_quiet_period_and_never_twice_for_the_same_files(
-    asl: dict[str, Any],
+    machines: dict[str, dict[str, Any]],
 ) -> None:
-    states = asl["States"]
+    states = machines["day"]["States"]
     assert states["ValidateDate"]["Choices"][0]["Next"] == "RecordDayEvent"
     record = states["RecordDayEvent"]["Parameters"]
     assert record["Key"] == {"pk": {"S.$": "States.Format('day#{}', $.date.flight_date)"}}
@@ -114,9 +177,9 @@ def test_a_day_loads_once_after_its_quiet_period_and_never_twice_for_the_same_fi
     same = states["SameContentLoaded"]["Choices"][0]
     assert same["And"][-1]["StringEqualsPath"] == "$.fingerprint.value"
     assert same["Next"] == "BuildUnchangedNotice"
-    assert states["SameContentLoaded"]["Default"] == "HeaderReadable"
-    assert states["DayLoadedBefore"]["Default"] == "HeaderReadable"
-    pending = states["RecordDayPending"]["Parameters"]
+    assert states["SameContentLoaded"]["Default"] == "LoadDay"
+    assert states["DayLoadedBefore"]["Default"] == "LoadDay"
+    pending = machines["day_load"]["States"]["RecordDayPending"]["Parameters"]
     assert pending["ExpressionAttributeValues"][":fp"] == {"S.$": "$.fingerprint.value"}
 
 
@@ -136,48 +199,59 @@ def _reachable(states: dict[str, Any], start: str, stop: set[str]) -> set[str]:
     return seen
 
 
-def test_a_day_counts_as_loaded_only_once_its_dbt_build_succeeded(asl: dict[str, Any]) -> None:
+def test_a_day_counts_as_loaded_only_once_its_dbt_build_succeeded(
+    machines: dict[str, dict[str, Any]],
+) -> None:
     # The marker every "already done" check reads (replay, missed-day check, backfill) is
     # loaded_fingerprint: the job's load writes only a pending one and drops the old marker
     # (the day's staging rows changed); a successful build promotes it.
-    states = asl["States"]
-    readers = {"DayLoadedBefore", "SameContentLoaded", "CheckedDayLoaded"}
-    for name in readers:
-        choice = states[name]["Choices"][0]
-        choice = choice["And"][-1] if "And" in choice else choice
-        assert choice["Variable"].endswith(".Item.loaded_fingerprint.S"), name
-    pending = states["RecordDayPending"]["Parameters"]["UpdateExpression"]
+    readers = {
+        "day": {"DayLoadedBefore", "SameContentLoaded"},
+        "missed_day": {"CheckedDayLoaded"},
+    }
+    for machine, names in readers.items():
+        for name in names:
+            choice = machines[machine]["States"][name]["Choices"][0]
+            choice = choice["And"][-1] if "And" in choice else choice
+            assert choice["Variable"].endswith(".Item.loaded_fingerprint.S"), name
+    load = machines["day_load"]["States"]
+    pending = load["RecordDayPending"]["Parameters"]["UpdateExpression"]
     assert pending.startswith("SET pending_fingerprint = :fp, pending_run = :me")
     assert pending.endswith("REMOVE loaded_fingerprint")
     writers = {
-        name
-        for name, state in states.items()
+        (machine, name)
+        for machine, asl in machines.items()
+        for name, state in asl["States"].items()
         if "loaded_fingerprint =" in state.get("Parameters", {}).get("UpdateExpression", "")
     }
-    assert writers == {"RecordDayBuilt"}
-    # A failed build, or a lock never acquired, never reaches a state that sets the marker.
-    failed = _reachable(states, "DbtFailed", {"PipelineFailed", "NoticeFailed"})
-    failed |= _reachable(states, "DbtLockFailed", {"PipelineFailed", "NoticeFailed"})
-    assert not failed & {"RecordBuilt", "RecordDayBuilt", "RecordBackfillBuilt"}
-    # Only a successful RunDbt leads there: the day's own run, guarded by its pending run id.
-    assert states["RunDbt"]["Next"] == "ReleaseDbtLock"
-    assert states["ReleaseDbtLock"]["Catch"][-1]["Next"] == "RecordBuilt"
-    built = states["RecordDayBuilt"]["Parameters"]
+    assert writers == {("day_load", "RecordDayBuilt")}
+    # A failed build, or a lock never acquired, never reaches a state that sets the marker:
+    # the marts build ends failed, and its parents end on the failure (NestedRunFailed).
+    marts = machines["marts_build"]["States"]
+    failed = _reachable(marts, "DbtFailed", {"PipelineFailed", "NoticeFailed"})
+    failed |= _reachable(marts, "DbtLockFailed", {"PipelineFailed", "NoticeFailed"})
+    assert "Built" not in failed
+    for machine in ("day_load", "backfill_build"):
+        catch = machines[machine]["States"]["BuildMarts"]["Catch"][-1]["Next"]
+        assert machines[machine]["States"][catch]["Type"] == "Fail", machine
+    # Only a successful build leads there: the day's own run, guarded by its pending run id.
+    assert marts["RunDbt"]["Next"] == "ReleaseDbtLock"
+    assert marts["ReleaseDbtLock"]["Catch"][-1]["Next"] == "Built"
+    assert load["BuildMarts"]["Next"] == "RecordDayBuilt"
+    built = load["RecordDayBuilt"]["Parameters"]
     assert built["ConditionExpression"] == "pending_run = :me"
     assert built["ExpressionAttributeValues"][":me"] == {"S.$": "$.event.run_id"}
     assert built["ExpressionAttributeValues"][":fp"] == {"S.$": "$.fingerprint.value"}
-    superseded = states["RecordDayBuilt"]["Catch"][0]
+    superseded = load["RecordDayBuilt"]["Catch"][0]
     assert superseded["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
     assert superseded["Next"] == "BuildSuccessNotice"
 
 
 def test_a_backfills_days_count_as_loaded_once_its_final_build_succeeded(
-    asl: dict[str, Any],
+    machines: dict[str, dict[str, Any]],
 ) -> None:
-    states = asl["States"]
-    assert states["RecordBuilt"]["Choices"] == [
-        {"Variable": "$.flightline.dbt_dates", "IsPresent": True, "Next": "SplitBuiltDates"}
-    ]
+    states = machines["backfill_build"]["States"]
+    assert states["BuildMarts"]["Next"] == "SplitBuiltDates"
     split = states["SplitBuiltDates"]
     assert split["Parameters"] == {"dates.$": "States.StringSplit($.date.flight_date, ',')"}
     each = states[split["Next"]]
@@ -199,27 +273,31 @@ def test_a_backfills_days_count_as_loaded_once_its_final_build_succeeded(
 
 
 def test_a_backfill_loads_days_without_dbt_then_builds_once_under_the_lock(
-    asl: dict[str, Any],
+    machines: dict[str, dict[str, Any]],
 ) -> None:
-    states = asl["States"]
+    day, load = machines["day"]["States"], machines["day_load"]["States"]
     backfill = {"Variable": "$.flightline.backfill", "IsPresent": True}
-    assert states["QuietPeriodNeeded"]["Choices"] == [{**backfill, "Next": "ReadDay"}]
-    assert states["BuildNow"]["Choices"] == [{**backfill, "Next": "DeferDbt"}]
-    assert states["DeferDbt"]["Next"] == "BuildSuccessNotice"
-    assert states["DeferDbt"]["ResultPath"] == "$.dbt"
-    first = states["CheckEvent"]["Choices"][0]
+    assert day["QuietPeriodNeeded"]["Choices"] == [{**backfill, "Next": "ReadDay"}]
+    assert load["BuildNow"]["Choices"] == [{**backfill, "Next": "DeferDbt"}]
+    assert load["DeferDbt"]["Next"] == "BuildSuccessNotice"
+    assert load["DeferDbt"]["ResultPath"] == "$.dbt"
+    build = machines["backfill_build"]
+    first = build["States"][build["StartAt"]]["Choices"][0]
     assert first == {
         "Variable": "$.flightline.dbt_dates",
         "IsPresent": True,
         "Next": "PrepareBackfillBuild",
     }
-    prepare = states["PrepareBackfillBuild"]
+    prepare = build["States"]["PrepareBackfillBuild"]
     assert prepare["Parameters"]["date"]["flight_date.$"] == "$.flightline.dbt_dates"
-    assert prepare["Next"] == "AcquireDbtLock"
+    assert prepare["Next"] == "BuildMarts"
+    assert nested_machine(build["States"]["BuildMarts"]) == "marts_build"  # under the lock
 
 
-def test_the_crawler_runs_only_for_a_new_table_or_changed_columns(asl: dict[str, Any]) -> None:
-    states = asl["States"]
+def test_the_crawler_runs_only_for_a_new_table_or_changed_columns(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    states = machines["day_crawl"]["States"]
     reasons = {
         name: state["Result"]
         for name, state in states.items()
@@ -234,7 +312,10 @@ def test_the_crawler_runs_only_for_a_new_table_or_changed_columns(asl: dict[str,
         "CrawlHeaderChanged",
     }
     assert all(states[name]["Next"] == "StartCrawler" for name in ran)
-    assert states["CrawlSkipped"]["Next"] == "RunGlueJob"
+    # Skipped or done, the crawl machine ends and the day load runs the job next.
+    assert states["CrawlSkipped"]["Next"] == "CatalogReady"
+    assert states["CatalogReady"]["Type"] == "Succeed"
+    assert machines["day_load"]["States"]["CrawlOrRegisterPartition"]["Next"] == "RunGlueJob"
     assert states["GetCatalogTable"]["Catch"][0]["Next"] == "CrawlNewTable"
     assert states["SameHeader"]["Choices"][0]["StringEqualsPath"] == "$.header.line"
     assert states["SameHeader"]["Choices"][0]["Next"] == "RegisterPartition"
@@ -243,16 +324,18 @@ def test_the_crawler_runs_only_for_a_new_table_or_changed_columns(asl: dict[str,
     assert states["CrawlerReady"]["Choices"][0]["Next"] == "CheckLastCrawl"
     assert states["LastCrawlSucceeded"]["Choices"][0]["Next"] == "RecordCrawledHeader"
     # and the notice says whether it ran and why
-    assert states["BuildSuccessNotice"]["Parameters"]["crawler.$"] == "$.crawl"
+    notice = machines["day_load"]["States"]["BuildSuccessNotice"]["Parameters"]
+    assert notice["crawler.$"] == "$.crawl"
 
 
-def test_the_missed_day_check_notifies_only_a_day_not_loaded(asl: dict[str, Any]) -> None:
-    states = asl["States"]
-    assert states["CheckEvent"]["Choices"][1] == {
-        "Variable": "$.flightline.check_time",
-        "IsPresent": True,
-        "Next": "ParseCheckTime",
-    }
+def test_the_missed_day_check_notifies_only_a_day_not_loaded(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    check = machines["missed_day"]
+    states = check["States"]
+    assert states[check["StartAt"]]["Choices"] == [
+        {"Variable": "$.flightline.check_time", "IsTimestamp": True, "Next": "DayBefore"}
+    ]
     assert states["CheckedDayLoaded"]["Choices"][0]["Next"] == "DayArrived"
     assert states["DayArrived"]["Type"] == "Succeed"
     assert states["CheckedDayArrived"]["Default"] == "NeverArrived"
@@ -261,34 +344,38 @@ def test_the_missed_day_check_notifies_only_a_day_not_loaded(asl: dict[str, Any]
         assert states[name]["Next"] == "NotifyMissedDay"
 
 
-def test_job_gets_the_per_run_arguments(asl: dict[str, Any]) -> None:
-    arguments = asl["States"]["RunGlueJob"]["Parameters"]["Arguments"]
+def test_job_gets_the_per_run_arguments(machines: dict[str, dict[str, Any]]) -> None:
+    arguments = machines["day_load"]["States"]["RunGlueJob"]["Parameters"]["Arguments"]
     assert arguments == {
         "--flight_date.$": "$.date.flight_date",
         "--run_id.$": "$.event.run_id",
         "--trigger_key.$": "$.date.trigger_key",
     }
-    assert asl["States"]["ParseEvent"]["Parameters"]["run_id.$"] == "$$.Execution.Name"
+    # The run id is the day execution's name; the nested runs inherit it with the state.
+    assert machines["day"]["States"]["ParseEvent"]["Parameters"]["run_id.$"] == (
+        "$$.Execution.Name"
+    )
 
 
-def test_summary_is_read_from_the_contract_location(asl: dict[str, Any]) -> None:
-    params = asl["States"]["ReadRunSummary"]["Parameters"]
-    assert params["Bucket.$"] == "$.event.bucket"
-    assert "'runs/date={}/run_id={}/summary.json'" in params["Key.$"]
-    assert asl["States"]["ReadRunSummary"]["ResultSelector"] == {
-        "summary.$": "States.StringToJson($.Body)"
-    }
+def test_summary_is_read_from_the_contract_location(machines: dict[str, dict[str, Any]]) -> None:
+    read = machines["day_load"]["States"]["ReadRunSummary"]
+    assert read["Parameters"]["Bucket.$"] == "$.event.bucket"
+    assert "'runs/date={}/run_id={}/summary.json'" in read["Parameters"]["Key.$"]
+    assert read["ResultSelector"] == {"summary.$": "States.StringToJson($.Body)"}
 
 
-def test_dbt_build_gets_the_date(asl: dict[str, Any]) -> None:
-    overrides = asl["States"]["RunDbt"]["Parameters"]["EnvironmentVariablesOverride"]
+def test_dbt_build_gets_the_date(machines: dict[str, dict[str, Any]]) -> None:
+    run_dbt = machines["marts_build"]["States"]["RunDbt"]
+    overrides = run_dbt["Parameters"]["EnvironmentVariablesOverride"]
     assert {"Name": "FLIGHT_DATE", "Type": "PLAINTEXT", "Value.$": "$.date.flight_date"} in (
         overrides
     )
 
 
-def test_a_running_crawler_is_waited_for_and_the_poll_is_bounded(asl: dict[str, Any]) -> None:
-    states = asl["States"]
+def test_a_running_crawler_is_waited_for_and_the_poll_is_bounded(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    states = machines["day_crawl"]["States"]
     catchers = states["StartCrawler"]["Catch"]
     assert catchers[0] == {
         "ErrorEquals": ["Glue.CrawlerRunningException"],
@@ -301,16 +388,30 @@ def test_a_running_crawler_is_waited_for_and_the_poll_is_bounded(asl: dict[str, 
         "StringEquals": "READY",
         "Next": "CheckLastCrawl",
     }
-    assert states["LastCrawlSucceeded"]["Default"] == "RunGlueJob"
+    assert states["LastCrawlSucceeded"]["Default"] == "CatalogReady"
     assert ready[1]["NumericGreaterThanEqualsPath"] == "$.event.max_polls"
     assert ready[1]["Next"] == "CrawlerTimedOut"
     assert states["CrawlerReady"]["Default"] == "WaitForCrawler"
 
 
-def test_keys_outside_the_contract_go_straight_to_the_failure_notice(asl: dict[str, Any]) -> None:
-    states = asl["States"]
-    assert states["RouteByKey"]["Default"] == "KeyRejected"
+def test_keys_outside_the_contract_go_straight_to_the_failure_notice(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    states = machines["day"]["States"]
+    # The rules route (a daily file here, the airports file to its own machine); what a
+    # daily-file rule passes must still be a dated key.
+    assert states["CheckEvent"]["Default"] == "EventRejected"
     assert states["CheckPartitionFolder"]["Default"] == "KeyRejected"
+    # ... and a file directly in the date folder, a CSV: the rule's wildcard matches deeper
+    # keys too, and a start by hand may carry any key.
+    for choice in states["CheckPartitionFolder"]["Choices"]:
+        assert {"Variable": "$.event.part_count", "NumericEquals": 3} in choice["And"]
+        assert {
+            "Or": [
+                {"Variable": "$.event.key", "StringMatches": "*.csv"},
+                {"Variable": "$.event.key", "StringMatches": "*.csv.gz"},
+            ]
+        } in choice["And"]
     assert states["ValidateDate"]["Default"] == "KeyRejected"
     assert states["KeyRejected"]["Next"] == "BuildFailureNotice"
     assert states["BuildFailureNotice"]["Next"] == "NotifyFailure"
@@ -318,41 +419,53 @@ def test_keys_outside_the_contract_go_straight_to_the_failure_notice(asl: dict[s
     assert states["PipelineFailed"]["Type"] == "Fail"
 
 
-LOCK_RELEASES = {"ReleaseDbtLock", "ReleaseDbtLockAfterFailure", "ReleaseDbtLockAfterAirports"}
+LOCK_RELEASES = {"ReleaseDbtLock", "ReleaseDbtLockAfterFailure"}
 
 
-def test_every_failure_path_publishes_exactly_one_notice(asl: dict[str, Any]) -> None:
-    states = asl["States"]
-    assert states["ReleaseDbtLock"]["Next"] == "RecordBuilt"  # then BuildSuccessNotice
-    assert states["ReleaseDbtLockAfterFailure"]["Next"] == "BuildFailureNotice"
-    publishers = {n for n, s in tasks(asl).items() if s["Resource"].endswith("sns:publish")}
-    assert publishers == {
-        "NotifySuccess",
-        "NotifyFailure",
-        "NotifyAirportsUpdated",
-        "NotifyUnchanged",
-        "NotifyMissedDay",
+def test_every_failure_path_publishes_exactly_one_notice(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    marts = machines["marts_build"]["States"]
+    assert marts["ReleaseDbtLock"]["Next"] == "Built"  # the parent sends the notice
+    assert marts["ReleaseDbtLockAfterFailure"]["Next"] == "BuildFailureNotice"
+    publishers = {
+        (machine, n)
+        for machine, asl in machines.items()
+        for n, s in tasks(asl).items()
+        if s["Resource"].endswith("sns:publish")
     }
-    for name, state in tasks(asl).items():
-        if name in publishers:
-            assert state["Catch"][-1]["Next"] == "NoticeFailed"  # never a second notice
-        elif name in LOCK_RELEASES:
-            # Cleanup: a failed release goes where success goes (the lock frees itself when
-            # this execution ends), so the outcome and its one notice stay the same.
-            assert state["Catch"][-1]["Next"] == state["Next"]
-        else:
-            handler = states[state["Catch"][-1]["Next"]]
-            assert handler["Type"] == "Pass"
-            # after dbt the lock is released first, then the notice
-            assert handler["Next"] in ("BuildFailureNotice", "ReleaseDbtLockAfterFailure")
-            assert handler["ResultPath"] == "$.failure"
-            assert isinstance(handler["Parameters"]["step"], str)
-            # The whole error object: Cause is optional in the error output.
-            assert handler["Parameters"]["error.$"] == "$.error"
+    # Each machine sends its own failure notice; the successes come from where a run ends.
+    assert publishers == {(m, "NotifyFailure") for m in machines} | {
+        ("day_load", "NotifySuccess"),
+        ("backfill_build", "NotifySuccess"),
+        ("airports", "NotifyAirportsUpdated"),
+        ("day", "NotifyUnchanged"),
+        ("missed_day", "NotifyMissedDay"),
+    }
+    for machine, asl in machines.items():
+        states = asl["States"]
+        for name, state in tasks(asl).items():
+            if (machine, name) in publishers:
+                assert state["Catch"][-1]["Next"] == "NoticeFailed"  # never a second notice
+            elif name in LOCK_RELEASES:
+                # Cleanup: a failed release goes where success goes (the lock frees itself
+                # when this execution ends), so the outcome and its one notice stay the same.
+                assert state["Catch"][-1]["Next"] == state["Next"]
+            elif state["Resource"] == NESTED:
+                continue  # the child sent the notice (test above)
+            else:
+                handler = states[state["Catch"][-1]["Next"]]
+                assert handler["Type"] == "Pass", (machine, name)
+                # after dbt the lock is released first, then the notice
+                assert handler["Next"] in ("BuildFailureNotice", "ReleaseDbtLockAfterFailure")
+                assert handler["ResultPath"] == "$.failure"
+                assert isinstance(handler["Parameters"]["step"], str)
+                # The whole error object: Cause is optional in the error output.
+                assert handler["Parameters"]["error.$"] == "$.error"
 
 
-def test_date_is_derived_from_both_key_spellings(asl: dict[str, Any]) -> None:
-    states = asl["States"]
+def test_date_is_derived_from_both_key_spellings(machines: dict[str, dict[str, Any]]) -> None:
+    states = machines["day"]["States"]
     rules = states["CheckPartitionFolder"]["Choices"]
     patterns = [r["And"][1]["StringMatches"] for r in rules]
     assert patterns == ["date=*-*-*", "date%3D*-*-*"]

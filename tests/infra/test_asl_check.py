@@ -1,5 +1,6 @@
 """The offline validator of state machine definitions (tools/deploy/asl_check.py): each kind
-of problem it reports, on mutated copies of stepfunctions/pipeline.asl.json."""
+of problem it reports, on mutated copies of the machines in stepfunctions/ (marts_build
+unless a test names another)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 
 from tools.deploy import asl_check
 
-from .conftest import REPO_ROOT
+from .conftest import REPO_ROOT, load_machine, machine_fixture
+
+asl = machine_fixture("marts_build")
 
 
 def problems_after(asl: dict[str, Any], change: Any) -> list[str]:
@@ -44,16 +47,17 @@ def test_validator_reports_unreachable_states(asl: dict[str, Any]) -> None:
 def test_validator_reports_a_loop_with_no_way_out(asl: dict[str, Any]) -> None:
     def change(states: dict[str, Any]) -> None:
         states["Spin"] = {"Type": "Wait", "Seconds": 1, "Next": "Spin"}
-        states["CheckEvent"]["Default"] = "Spin"
+        states["DbtBuildScope"]["Default"] = "Spin"
 
     assert "Spin: no path to an end state" in problems_after(asl, change)
 
 
-def test_validator_reports_states_all_not_last(asl: dict[str, Any]) -> None:
+def test_validator_reports_states_all_not_last() -> None:
     def change(states: dict[str, Any]) -> None:
         states["StartCrawler"]["Catch"].reverse()
 
-    assert "StartCrawler: Catch[0] States.ALL must be alone and last" in problems_after(asl, change)
+    problems = problems_after(load_machine("day_crawl"), change)
+    assert "StartCrawler: Catch[0] States.ALL must be alone and last" in problems
 
 
 def test_validator_reports_a_bad_path_field(asl: dict[str, Any]) -> None:
@@ -78,7 +82,7 @@ def test_validator_cli_reports_placeholder_mismatch(tmp_path: Path, asl: dict[st
     broken = copy.deepcopy(asl)
     for state in ("RunDbt", "RebuildAirportsDimension"):  # every use of DbtProjectName
         broken["States"][state]["Parameters"]["ProjectName"] = "${Unknown}"
-    path = tmp_path / "p.asl.json"
+    path = tmp_path / "marts_build.asl.json"  # the template's substitutions by file name
     path.write_text(json.dumps(broken))
     template = REPO_ROOT / "cloudformation" / "orchestration.yaml"
     problems = asl_check.check_file(path, template)

@@ -41,9 +41,17 @@ def _named_errors(states: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def test_retries_and_catches_name_errors_the_services_raise(asl: dict[str, Any]) -> None:
+def _every_named_error(machines: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (f"{machine}.{state}", error)
+        for machine, asl in machines.items()
+        for state, error in _named_errors(asl["States"])
+    ]
+
+
+def test_retries_and_catches_name_errors_the_services_raise(machines: dict[str, Any]) -> None:
     unknown = []
-    for state, error in _named_errors(asl["States"]):
+    for state, error in _every_named_error(machines):
         prefix, _, name = error.partition(".")
         if prefix not in SERVICES:
             assert prefix in ("States", "Flightline"), (state, error)
@@ -55,14 +63,15 @@ def test_retries_and_catches_name_errors_the_services_raise(asl: dict[str, Any])
 
 
 def test_s3_throttling_and_server_errors_are_retried_by_their_real_name(
-    asl: dict[str, Any],
+    machines: dict[str, Any],
 ) -> None:
-    for state, error in _named_errors(asl["States"]):
+    for state, error in _every_named_error(machines):
         assert error not in ("S3.SlowDownException", "S3.InternalErrorException"), state
-    retried = {
-        error
-        for name in ("CountDayFiles", "ListDayFiles", "ReadHeader")
-        for retry in asl["States"][name]["Retry"]
-        for error in retry["ErrorEquals"]
+    listings = {
+        "day": "CountDayFiles",
+        "day_fingerprint": "ListDayFiles",
+        "day_crawl": "ReadHeader",
     }
-    assert "S3.S3Exception" in retried
+    for machine, name in listings.items():
+        retried = {e for r in machines[machine]["States"][name]["Retry"] for e in r["ErrorEquals"]}
+        assert "S3.S3Exception" in retried, name

@@ -1,4 +1,5 @@
-"""The day's fingerprint, run for real in LocalStack from the listing to the comparison.
+"""The day's fingerprint (the day fingerprint machine), run for real in LocalStack from the
+listing to its end.
 
 Two things AWS does that the fingerprint once ignored, both now refused locally too:
 - States.Hash takes at most 10,000 characters ("Intrinsic functions", Step Functions
@@ -13,20 +14,23 @@ from __future__ import annotations
 from typing import Any
 
 from .asl_fragment import fragment, reachable, run
+from .conftest import machine_fixture
 
 DAY = "2024-03-01"
+asl = machine_fixture("day_fingerprint")
 BODY = b"Carrier,OriginAirportID,DestAirportID,DepDelay,ArrDelay\nDL,11433,13303,-3,1\n"
 
 
 def _fingerprint(localstack_client, asl, bucket: str) -> dict[str, Any]:
-    names = reachable(asl, "ListDayFiles", stop=("DayLoadedBefore", "DayStateFailed"))
+    names = reachable(asl, "ListDayFiles", stop=("DayStateFailed",))
     payload = {
         "event": {"bucket": bucket, "key": f"daily_flights/date={DAY}/f.csv", "run_id": "r"},
         "date": {"flight_date": DAY, "trigger_key": f"daily_flights/date={DAY}/f.csv"},
     }
     ended = run(localstack_client("stepfunctions"), fragment(asl, names), payload, seconds=900)
     assert ended["status"] == "SUCCEEDED", (ended.get("error"), ended.get("cause"))
-    assert ended["output"]["left_to"] == "DayLoadedBefore", ended["output"].get("error")
+    # Through to the machine's end (back to the day machine), not to DayStateFailed.
+    assert "left_to" not in ended["output"], ended["output"].get("error")
     return ended["output"]["fingerprint"]
 
 

@@ -1,4 +1,4 @@
-"""The state machine reads what the job writes: every key it builds under the job's output
+"""The state machines read what the job writes: every key it builds under the job's output
 prefixes is the one the job's layout (flightline_glue.layout) gives for the same run, and the
 landing bucket's rules and grants name the layout's prefixes."""
 
@@ -44,10 +44,15 @@ def _evaluate(expression: str) -> str:
     return match["template"].format(*(_value(a, STATE_INPUT) for a in args))
 
 
-def _output_keys(asl: dict[str, Any]) -> dict[str, str]:
-    """Every S3 key the state machine builds under one of the job's output prefixes."""
+def _every_state(machines: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for asl in machines.values():
+        yield from _states(asl["States"])
+
+
+def _output_keys(machines: dict[str, Any]) -> dict[str, str]:
+    """Every S3 key the state machines build under one of the job's output prefixes."""
     keys = {}
-    for name, state in _states(asl["States"]):
+    for name, state in _every_state(machines):
         key = state.get("Parameters", {}).get("Key.$", "")
         if ":s3:" in state.get("Resource", "") and key.startswith("States.Format"):
             value = _evaluate(key)
@@ -57,15 +62,15 @@ def _output_keys(asl: dict[str, Any]) -> dict[str, str]:
 
 
 def test_the_state_machine_reads_the_summaries_where_the_job_writes_them(
-    asl: dict[str, Any],
+    machines: dict[str, Any],
 ) -> None:
-    assert _output_keys(asl) == {
+    assert _output_keys(machines) == {
         "ReadRunSummary": layout.summary_key(RUN_ID, FLIGHT_DATE),
         "ReadAirportsSummary": layout.summary_key(RUN_ID),
     }
     assert layout.run_keys(RUN_ID)["summary"] == layout.summary_key(RUN_ID)
     # The job gets the run id (and day) from the same fields the keys are built from.
-    states = dict(_states(asl["States"]))
+    states = dict(_every_state(machines))  # the two job states' names are unique
     day_run, airports_run = states["RunGlueJob"], states["LoadAirports"]
     assert day_run["Parameters"]["Arguments"]["--run_id.$"] == "$.event.run_id"
     assert day_run["Parameters"]["Arguments"]["--flight_date.$"] == "$.date.flight_date"

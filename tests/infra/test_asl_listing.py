@@ -1,4 +1,4 @@
-"""How the state machine lists and reads a day's files where S3 answers differently on AWS.
+"""How the day machines list and read a day's files where S3 answers differently on AWS.
 
 Three answers LocalStack gives more kindly than AWS, each kept from failing silently:
 - an emptied day folder: reading `Contents` of the listing would be a `States.Runtime` error,
@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 
-def test_an_emptied_day_folder_is_counted_before_its_files_are_read(asl: dict[str, Any]) -> None:
-    states = asl["States"]
+def test_an_emptied_day_folder_is_counted_before_its_files_are_read(
+    machines: dict[str, Any],
+) -> None:
+    states = machines["day"]["States"]
     assert states["LatestEventOfDay"]["Choices"][0]["Next"] == "CountDayFiles"
     count = states["CountDayFiles"]
     assert count["Resource"] == "arn:aws:states:::aws-sdk:s3:listObjectsV2"
@@ -26,37 +28,47 @@ def test_an_emptied_day_folder_is_counted_before_its_files_are_read(asl: dict[st
     assert present == {
         "Variable": "$.listed.count",
         "NumericGreaterThan": 0,
-        "Next": "ListDayFiles",
+        "Next": "FingerprintDay",
     }
+    # ... which runs the day fingerprint machine, whose listing reads the files.
+    assert states["FingerprintDay"]["Parameters"]["StateMachineArn"] == (
+        "${DayFingerprintStateMachineArn}"
+    )
+    assert machines["day_fingerprint"]["StartAt"] == "ListDayFiles"
     empty = states[states["DayFilesPresent"]["Default"]]
     assert empty["Next"] == "BuildFailureNotice"
     assert empty["Parameters"]["error"]["Error"] == "Flightline.DayFolderEmpty"
     assert "daily_flights/date={}/" in empty["Parameters"]["error"]["Cause.$"]
 
 
-def test_only_the_full_listing_reads_contents(asl: dict[str, Any]) -> None:
+def test_only_the_full_listing_reads_contents(machines: dict[str, Any]) -> None:
     # Any other ResultSelector on Contents would fail uncatchably on an empty folder.
     readers = {
-        name
+        (machine, name)
+        for machine, asl in machines.items()
         for name, state in asl["States"].items()
         if "$.Contents" in str(state.get("ResultSelector", {}))
     }
-    assert readers == {"ListDayFiles"}
-    assert "ListDayFiles" in {c["Next"] for c in asl["States"]["DayFilesPresent"]["Choices"]}
+    assert readers == {("day_fingerprint", "ListDayFiles")}
+    # The fingerprint machine runs only once the count found files.
+    day = machines["day"]["States"]
+    assert "FingerprintDay" in {c["Next"] for c in day["DayFilesPresent"]["Choices"]}
 
 
 def test_a_day_of_more_than_one_listing_page_is_never_called_unchanged(
-    asl: dict[str, Any],
+    machines: dict[str, Any],
 ) -> None:
-    states = asl["States"]
-    assert states["ListDayFiles"]["ResultSelector"]["truncated.$"] == "$.IsTruncated"
-    (same,) = states["SameContentLoaded"]["Choices"]
+    listing = machines["day_fingerprint"]["States"]["ListDayFiles"]
+    assert listing["ResultSelector"]["truncated.$"] == "$.IsTruncated"
+    (same,) = machines["day"]["States"]["SameContentLoaded"]["Choices"]
     assert same["Next"] == "BuildUnchangedNotice"
     assert {"Variable": "$.files.truncated", "BooleanEquals": False} in same["And"]
 
 
-def test_a_removed_trigger_file_lets_the_crawler_decide_on_aws_too(asl: dict[str, Any]) -> None:
-    catches = asl["States"]["ReadHeader"]["Catch"]
+def test_a_removed_trigger_file_lets_the_crawler_decide_on_aws_too(
+    machines: dict[str, Any],
+) -> None:
+    catches = machines["day_crawl"]["States"]["ReadHeader"]["Catch"]
     unreadable = next(c for c in catches if c["Next"] == "CrawlUnreadableHeader")
     # 404 where the role may list the key's prefix (LocalStack), 403 on AWS: AccessDenied is
     # not an error of S3's API model, so the SDK integration names it S3.S3Exception.

@@ -1,4 +1,4 @@
-"""The notices the state machine publishes are ones SNS accepts: run for real in LocalStack,
+"""The notices the state machines publish are ones SNS accepts: run for real in LocalStack,
 whose SNS refuses a subject of 100 characters or more as AWS does ("Publish", SNS API
 Reference; localstack/flightline_localstack/services/sns/publish_limits.py)."""
 
@@ -58,27 +58,31 @@ def _notify(localstack_client, asl, topic, payload) -> dict[str, Any]:
     return run(localstack_client("stepfunctions"), definition, payload)
 
 
-def test_a_backfill_of_a_month_has_a_subject_sns_accepts(localstack_client, asl, inbox) -> None:
+def test_a_backfill_of_a_month_has_a_subject_sns_accepts(
+    localstack_client, machines, inbox
+) -> None:
     topic, subjects = inbox
     days = days_between(
         *map(__import__("datetime").date.fromisoformat, ["2024-01-01", "2024-01-31"])
     )
     dates = ",".join(days)
     assert len(f"Flightline: {dates} loaded") >= 100  # what the subject once listed
-    ended = _notify(localstack_client, asl, topic, _built(dates, {"dbt_dates": dates}))
+    backfill = machines["backfill_build"]
+    ended = _notify(localstack_client, backfill, topic, _built(dates, {"dbt_dates": dates}))
     assert ended["status"] == "SUCCEEDED", ended
     (subject,) = wait_for(subjects, "the notice")
     assert subject == "Flightline: backfill 2024-01-01..2024-01-31 (31 days) loaded"
 
 
 def test_an_eight_day_backfill_passes_and_a_day_keeps_its_subject(
-    localstack_client, asl, inbox
+    localstack_client, machines, inbox
 ) -> None:
     topic, subjects = inbox
     dates = ",".join(f"2024-02-0{n}" for n in range(1, 9))
-    ended = _notify(localstack_client, asl, topic, _built(dates, {"dbt_dates": dates}))
+    backfill, day_load = machines["backfill_build"], machines["day_load"]
+    ended = _notify(localstack_client, backfill, topic, _built(dates, {"dbt_dates": dates}))
     assert ended["status"] == "SUCCEEDED", ended
-    ended = _notify(localstack_client, asl, topic, _built("2024-02-09", {}))
+    ended = _notify(localstack_client, day_load, topic, _built("2024-02-09", {}))
     assert ended["status"] == "SUCCEEDED", ended
     received = wait_for(subjects, "the notices", until=lambda s: len(s) >= 1)
     received += wait_for(subjects, "the second notice") if len(received) < 2 else []

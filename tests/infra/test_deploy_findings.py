@@ -71,9 +71,11 @@ def test_codebuild_and_state_machine_wait_for_their_roles_policies(
     # CodeBuild checks the role's VPC permissions and Step Functions its log delivery when
     # they are created: the policies must exist first (separate resources, DependsOn).
     resources = templates["orchestration"]["Resources"]
+    machines = [n for n, r in resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    assert len(machines) == 8
     for consumer, policy, role in [
         ("DbtProject", "DbtBuildPolicy", "DbtBuildRole"),
-        ("StateMachine", "StateMachinePolicy", "StateMachineRole"),
+        *((m, f"{m}Policy", f"{m}Role") for m in machines),  # one role per machine
     ]:
         depends = resources[consumer].get("DependsOn")
         assert policy in ([depends] if isinstance(depends, str) else depends), consumer

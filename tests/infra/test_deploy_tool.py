@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.deploy import artifacts, config
+from tools.deploy import artifacts, cfn_yaml, config, stacks
+from tools.deploy.config import TEMPLATE_DIR
 from tools.deploy.stacks import StackDeployer, template_parameters
 
 
@@ -21,7 +22,8 @@ def make_tree(root: Path) -> None:
     (root / "glue" / "flightline_glue" / "__pycache__").mkdir()
     (root / "glue" / "flightline_glue" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     (root / "stepfunctions").mkdir()
-    (root / "stepfunctions" / "pipeline.asl.json").write_text('{"StartAt": "A"}')
+    (root / "stepfunctions" / "day.asl.json").write_text('{"StartAt": "A"}')
+    (root / "stepfunctions" / "marts_build.asl.json").write_text('{"StartAt": "B"}')
     dbt = root / "dbt_project"
     for sub in ("models", "target", "logs"):
         (dbt / sub).mkdir(parents=True)
@@ -183,3 +185,22 @@ def test_unknown_stack_names_are_rejected_before_any_aws_call() -> None:
 
     with pytest.raises(config.ConfigError, match=r"unknown stacks \['lambda'\]"):
         deploy_env(config.load_env("dev"), no_aws, stacks=["lambda"])
+
+
+def test_a_template_over_the_body_limit_is_sent_in_its_compact_json_form() -> None:
+    # The orchestration stack (eight machines, a role each) is over 51,200 bytes as written,
+    # comments included; CloudFormation would refuse that TemplateBody.
+    text = (TEMPLATE_DIR / "orchestration.yaml").read_text(encoding="utf-8")
+    assert len(text.encode()) > stacks.TEMPLATE_BODY_LIMIT
+    body = stacks.template_body("orchestration", text)
+    assert len(body.encode()) <= stacks.TEMPLATE_BODY_LIMIT
+    assert json.loads(body) == cfn_yaml.loads(text)  # the same template
+    small = (TEMPLATE_DIR / "storage.yaml").read_text(encoding="utf-8")
+    assert stacks.template_body("storage", small) == small  # as written when it fits
+
+
+def test_a_template_over_the_limit_even_as_json_is_refused() -> None:
+    resources = {f"Topic{n:05d}": {"Type": "AWS::SNS::Topic"} for n in range(2000)}
+    text = json.dumps({"Resources": resources}, indent=1)
+    with pytest.raises(stacks.DeployError, match="over 51200 bytes; split it"):
+        stacks.template_body("big", text)

@@ -23,6 +23,8 @@ from tools.deploy.environment import deploy_env
 from tools.e2e.follow import state_outputs
 from tools.local import postgres as localpg
 
+from .conftest import ASL_PATHS
+
 
 @pytest.fixture(scope="module")
 def deployment(
@@ -124,7 +126,7 @@ def test_artifacts_are_uploaded_under_content_hashed_keys(deployment: Deployment
     for kind, name in [
         ("glue", "glue_entry.py"),
         ("glue", "flightline_glue.zip"),
-        ("stepfunctions", "pipeline.asl.json"),
+        *(("stepfunctions", path.name) for path in ASL_PATHS.values()),
         ("dbt", "dbt_project.zip"),
         ("dbt-wheels", "wheelhouse.zip"),
     ]:
@@ -190,13 +192,26 @@ def test_topic_is_encrypted_and_state_machine_is_fully_substituted(deployment: D
     topic = deployment.outputs("orchestration")["NoticeTopicArn"]
     attributes = deployment.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
     assert attributes.get("KmsMasterKeyId")
-    definition = deployment.client("stepfunctions").describe_state_machine(
-        stateMachineArn=deployment.state_machine
-    )["definition"]
-    assert "${" not in definition
-    states = json.loads(definition)["States"]
-    assert states["RunGlueJob"]["Parameters"]["JobName"] == f"flightline-{deployment.env}-load"
-    assert states["NotifyFailure"]["Parameters"]["TopicArn"] == topic
+    sfn = deployment.client("stepfunctions")
+    arns = {
+        key: arn
+        for key, arn in deployment.outputs("orchestration").items()
+        if key.endswith("StateMachineArn")
+    }
+    assert len(arns) == len(ASL_PATHS)  # one deployed machine per file
+    definitions = {
+        key: json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+        for key, arn in arns.items()
+    }
+    for key, definition in definitions.items():
+        assert "${" not in json.dumps(definition), key
+        states = definition["States"]
+        assert states["NotifyFailure"]["Parameters"]["TopicArn"] == topic, key
+        for state in states.values():
+            if state.get("Resource", "").endswith("startExecution.sync:2"):
+                assert state["Parameters"]["StateMachineArn"] in arns.values(), key
+    job = definitions["DayLoadStateMachineArn"]["States"]["RunGlueJob"]
+    assert job["Parameters"]["JobName"] == f"flightline-{deployment.env}-load"
 
 
 # --- behaviour -----------------------------------------------------------------------------
@@ -204,7 +219,7 @@ def test_topic_is_encrypted_and_state_machine_is_fully_substituted(deployment: D
 
 def test_only_daily_csv_uploads_start_the_pipeline(deployment: Deployment) -> None:
     s3, sfn = deployment.client("s3"), deployment.client("stepfunctions")
-    before = {e["executionArn"] for e in executions(sfn, deployment.state_machine)}
+    before = {e["executionArn"] for e in executions(sfn, deployment.state_machine("Day"))}
     # Non-matching uploads first: once the matching one has started, they have been seen.
     s3.put_object(Bucket=deployment.landing, Key="other/x.csv", Body=CSV)
     s3.put_object(Bucket=deployment.landing, Key="daily_flights/date=2024-01-01/x.txt", Body=b"x")
@@ -213,7 +228,9 @@ def test_only_daily_csv_uploads_start_the_pipeline(deployment: Deployment) -> No
 
     def new() -> list[dict[str, Any]]:
         return [
-            e for e in executions(sfn, deployment.state_machine) if e["executionArn"] not in before
+            e
+            for e in executions(sfn, deployment.state_machine("Day"))
+            if e["executionArn"] not in before
         ]
 
     (execution,) = wait_for(new, "the execution for the .csv upload")
@@ -237,18 +254,21 @@ def test_only_daily_csv_uploads_start_the_pipeline(deployment: Deployment) -> No
     assert derived["flight_date"] == "2024-01-01"
     assert derived["trigger_key"] == "daily_flights/date=2024-01-01/x.csv"
     assert len(new()) == 1
+    # Nor did the airports rule take dim/other.csv: it routes dim/airports.csv alone.
+    airports = executions(sfn, deployment.state_machine("Airports"))
+    assert "dim/other.csv" not in {input_key(sfn, e["executionArn"]) for e in airports}
 
 
 def test_a_daily_file_outside_a_date_folder_fails_with_one_notice(
     deployment: Deployment, notices: Callable[[], list[dict[str, Any]]]
 ) -> None:
     s3, sfn = deployment.client("s3"), deployment.client("stepfunctions")
-    before = {e["executionArn"] for e in executions(sfn, deployment.state_machine)}
+    before = {e["executionArn"] for e in executions(sfn, deployment.state_machine("Day"))}
     s3.put_object(Bucket=deployment.landing, Key="daily_flights/2024-01-01/x.csv", Body=CSV)
     (execution,) = wait_for(
         lambda: [
             e
-            for e in executions(sfn, deployment.state_machine)
+            for e in executions(sfn, deployment.state_machine("Day"))
             if e["executionArn"] not in before and e["status"] != "RUNNING"
         ],
         "the execution to finish",
@@ -272,14 +292,14 @@ def test_an_airports_file_without_rows_fails_its_own_load_and_says_so(
     pg_info: localpg.ConnInfo,  # the job checks the local warehouse before reading the file
 ) -> None:
     s3, sfn = deployment.client("s3"), deployment.client("stepfunctions")
-    before = {e["executionArn"] for e in executions(sfn, deployment.state_machine)}
+    before = {e["executionArn"] for e in executions(sfn, deployment.state_machine("Airports"))}
     s3.put_object(
         Bucket=deployment.landing, Key="dim/airports.csv", Body=b"airport_id,city,state,name\n"
     )
     (execution,) = wait_for(
         lambda: [
             e
-            for e in executions(sfn, deployment.state_machine)
+            for e in executions(sfn, deployment.state_machine("Airports"))
             if e["executionArn"] not in before and e["status"] != "RUNNING"
         ],
         "the execution to finish",
@@ -308,9 +328,9 @@ def test_date_derivation_on_both_key_spellings(
 ) -> None:
     sfn = deployment.client("stepfunctions")
     event = {"detail": {"bucket": {"name": deployment.landing}, "object": {"key": key}}}
-    arn = sfn.start_execution(stateMachineArn=deployment.state_machine, input=json.dumps(event))[
-        "executionArn"
-    ]
+    arn = sfn.start_execution(
+        stateMachineArn=deployment.state_machine("Day"), input=json.dumps(event)
+    )["executionArn"]
     events = wait_for(
         lambda: (h := history(sfn, arn)) and "RecordDayEvent" in entered(h) and h,
         "the first step of a day's load",
@@ -359,9 +379,9 @@ def test_malformed_events_and_keys_fail_before_any_work(
     deployment: Deployment, event: dict[str, Any], step: str
 ) -> None:
     sfn = deployment.client("stepfunctions")
-    arn = sfn.start_execution(stateMachineArn=deployment.state_machine, input=json.dumps(event))[
-        "executionArn"
-    ]
+    arn = sfn.start_execution(
+        stateMachineArn=deployment.state_machine("Day"), input=json.dumps(event)
+    )["executionArn"]
     wait_for(
         lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", "the execution"
     )

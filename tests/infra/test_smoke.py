@@ -50,6 +50,7 @@ def test_every_crawler_and_rule_is_a_stack_output(templates: dict[str, dict[str,
     for stack, resource_type, suffix in [
         ("glue", "AWS::Glue::Crawler", "CrawlerName"),
         ("orchestration", "AWS::Events::Rule", "RuleName"),
+        ("orchestration", "AWS::StepFunctions::StateMachine", "StateMachineArn"),
     ]:
         template = templates[stack]
         declared = [r for r in template["Resources"].values() if r["Type"] == resource_type]
@@ -58,7 +59,7 @@ def test_every_crawler_and_rule_is_a_stack_output(templates: dict[str, dict[str,
     for stack, key in [
         ("storage", "ArtifactsBucketName"),
         ("glue", "JobName"),
-        ("orchestration", "StateMachineArn"),
+        ("orchestration", "DayStateMachineArn"),
         ("orchestration", "NoticeTopicArn"),
     ]:
         assert key in templates[stack]["Outputs"], (stack, key)
@@ -118,9 +119,9 @@ def _fake_env() -> dict[str, Any]:
     stacks["flightline-dev-orchestration"] = (
         "UPDATE_COMPLETE",
         {
-            "StateMachineArn": "arn:sm",
+            "DayStateMachineArn": "arn:sm",
             "NoticeTopicArn": "arn:topic",
-            "TriggerRuleName": "flightline-dev-object-created",
+            "DailyFileRuleName": "flightline-dev-daily-file-created",
         },
     )
     return {
@@ -168,14 +169,14 @@ def test_failures_are_named_and_the_rest_still_checked() -> None:
     assert failed == [
         "FAIL stack flightline-dev-warehouse: stack does not exist",
         "FAIL stack flightline-dev-orchestration: UPDATE_ROLLBACK_COMPLETE",
-        "FAIL rule flightline-dev-object-created: DISABLED, expected ENABLED",
+        "FAIL rule flightline-dev-daily-file-created: DISABLED, expected ENABLED",
         "FAIL glue job script: s3://elsewhere/glue_entry.py is not in the artifacts bucket art",
         "FAIL glue job --extra-py-files: s3://art/artifacts/glue/b/lib.zip does not exist",
         "FAIL crawler flightline-dev-daily: crawler does not exist",
     ]
     (summary,) = err
     assert summary.startswith("smoke FAILED for env dev: 6 of 12 checks: ")
-    assert "rule flightline-dev-object-created (DISABLED, expected ENABLED)" in summary
+    assert "rule flightline-dev-daily-file-created (DISABLED, expected ENABLED)" in summary
 
 
 def test_a_missing_stack_fails_the_checks_of_its_resources() -> None:
@@ -184,7 +185,7 @@ def test_a_missing_stack_fails_the_checks_of_its_resources() -> None:
     code, out, _ = _run(state)
     assert code == 1
     assert (
-        "FAIL state machine (StateMachineArn): no StateMachineArn output from stack "
+        "FAIL state machine (*StateMachineArn): no DayStateMachineArn output from stack "
         in "\n".join(out)
     )
     assert any(line.startswith("FAIL topic (NoticeTopicArn)") for line in out)
@@ -239,9 +240,13 @@ def test_smoke_passes_after_a_deploy(deployment: Deployment) -> None:
     for result in deployment.first:
         assert f"OK   stack {result.stack}: CREATE_COMPLETE" in text
     env = deployment.env
+    machines = [v for k, v in deployment.outputs("orchestration").items() if k.endswith("Arn")]
+    assert deployment.state_machine("MissedDay") in machines
     for name in (
-        f"state machine {deployment.state_machine}",
-        f"rule flightline-{env}-object-created: ENABLED",
+        *(f"state machine {arn}" for arn in machines if ":stateMachine:" in arn),
+        f"rule flightline-{env}-daily-file-created: ENABLED",
+        f"rule flightline-{env}-airports-file-created: ENABLED",
+        f"rule flightline-{env}-missed-day-check: ENABLED",
         f"topic {deployment.outputs('orchestration')['NoticeTopicArn']}",
         f"glue job flightline-{env}-load",
         "glue job script: s3://",
@@ -255,7 +260,7 @@ def test_smoke_passes_after_a_deploy(deployment: Deployment) -> None:
 
 def test_smoke_names_a_disabled_rule(deployment: Deployment) -> None:
     events = deployment.client("events")
-    rule = deployment.outputs("orchestration")["TriggerRuleName"]
+    rule = deployment.outputs("orchestration")["DailyFileRuleName"]
     events.disable_rule(Name=rule)
     try:
         code, out, err = run_smoke(deployment)

@@ -229,25 +229,46 @@ def test_the_s3_crawler_can_learn_new_columns(templates: dict[str, dict[str, Any
     assert jdbc_paths == ["${Database}/staging/airports", "${Database}/staging/flights"]
 
 
-def test_trigger_rule_matches_daily_csv_files_and_the_airports_file(
+def test_the_rules_route_daily_csv_files_and_the_airports_file_to_their_machines(
     templates: dict[str, dict[str, Any]],
 ) -> None:
-    rule = templates["orchestration"]["Resources"]["TriggerRule"]["Properties"]
-    pattern = rule["EventPattern"]
-    assert pattern["source"] == ["aws.s3"]
-    assert pattern["detail-type"] == ["Object Created"]
-    assert pattern["detail"]["object"]["key"] == [
-        {"wildcard": "daily_flights/*.csv"},
-        {"wildcard": "daily_flights/*.csv.gz"},
-        "dim/airports.csv",
-    ]
-    assert rule["Targets"][0]["DeadLetterConfig"]
+    resources = templates["orchestration"]["Resources"]
+    routes = {
+        "DailyFileRule": (
+            [{"wildcard": "daily_flights/*.csv"}, {"wildcard": "daily_flights/*.csv.gz"}],
+            "DayStateMachine",
+        ),
+        "AirportsFileRule": (["dim/airports.csv"], "AirportsStateMachine"),
+    }
+    for name, (keys, machine) in routes.items():
+        rule = resources[name]["Properties"]
+        pattern = rule["EventPattern"]
+        assert pattern["source"] == ["aws.s3"], name
+        assert pattern["detail-type"] == ["Object Created"], name
+        assert pattern["detail"]["object"]["key"] == keys, name
+        (target,) = rule["Targets"]
+        assert target["Arn"] == {"Ref": machine}, name
+        assert target["DeadLetterConfig"], name
 
 
-def test_alarm_watches_failed_executions(templates: dict[str, dict[str, Any]]) -> None:
-    alarms = {p["MetricName"]: p for _, _, p in resources_of(templates, "AWS::CloudWatch::Alarm")}
-    failed = alarms["ExecutionsFailed"]
-    assert failed["Namespace"] == "AWS/States"
+def test_alarm_watches_every_machines_failed_executions(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    resources = templates["orchestration"]["Resources"]
+    machines = {n for n, r in resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine"}
+    failed = resources["ExecutionsFailedAlarm"]["Properties"]
+    watched = {
+        m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+        for m in failed["Metrics"]
+        if "MetricStat" in m
+    }
+    assert watched == machines
+    for metric in failed["Metrics"]:
+        if "MetricStat" in metric:
+            assert metric["MetricStat"]["Metric"]["Namespace"] == "AWS/States"
+            assert metric["MetricStat"]["Metric"]["MetricName"] == "ExecutionsFailed"
+    (total,) = [m for m in failed["Metrics"] if m.get("ReturnData", True)]
+    assert total["Expression"].startswith("SUM(")
     assert failed["AlarmActions"] == [{"Ref": "NoticeTopic"}]
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import sys
 from typing import Any
 
-from tools.backfill.runner import allowed_concurrency, backfill, days_between
+from tools.backfill.runner import Machines, allowed_concurrency, backfill, days_between
 from tools.deploy.session import make_session
 
 STACK = "{project}-{env}-{name}"
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     client, _ = make_session(args.region, args.endpoint_url)
     cfn = client("cloudformation")
     names = {"project": args.project, "env": args.env}
-    machine = _outputs(cfn, STACK.format(name="orchestration", **names))["StateMachineArn"]
+    machines = Machines.from_outputs(_outputs(cfn, STACK.format(name="orchestration", **names)))
     bucket = _outputs(cfn, STACK.format(name="storage", **names))["LandingBucketName"]
     job = _outputs(cfn, STACK.format(name="glue", **names))["JobName"]
     allowed = allowed_concurrency(client("glue"), job)
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     concurrency = args.concurrency or allowed
     days = days_between(args.first, args.last)
     print(f"backfill of {len(days)} day(s) in {args.env}, {concurrency} at a time")
-    report = backfill(client, machine, bucket, days, concurrency=concurrency)
+    report = backfill(client, machines, bucket, days, concurrency=concurrency)
     print(report.table())
     return 0 if report.ok else 1
 

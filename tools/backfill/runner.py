@@ -1,7 +1,8 @@
-"""Run the days of a date range through the pipeline: at most `concurrency` executions at a
-time, each loading its day without a dbt build (`"flightline": {"backfill": true}` in the
-input: no quiet period, dbt deferred), then one dbt build for every day loaded (an execution
-with `"flightline": {"dbt_dates": "d1,d2,..."}`, under the same dbt lock as daily loads).
+"""Run the days of a date range through the pipeline: at most `concurrency` executions of the
+day machine at a time, each loading its day without a dbt build (`"flightline": {"backfill":
+true}` in the input: no quiet period, dbt deferred), then one dbt build for every day loaded
+(an execution of the backfill-build machine with `"flightline": {"dbt_dates": "d1,d2,..."}`,
+under the same dbt lock as daily loads).
 
 A day whose files are the ones already loaded ends UNCHANGED (no work), as a replayed event
 does; a day without files is reported and not started. Only boto3: AWS or LocalStack.
@@ -20,6 +21,18 @@ from typing import Any
 DAILY_PREFIX = "daily_flights/date={}/"
 DATA_SUFFIXES = (".csv", ".csv.gz")
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Machines:
+    """The two state machines a backfill starts (orchestration stack outputs)."""
+
+    day: str  # DayStateMachineArn: one execution per day
+    backfill_build: str  # BackfillBuildStateMachineArn: the one dbt build at the end
+
+    @classmethod
+    def from_outputs(cls, outputs: dict[str, str]) -> Machines:
+        return cls(outputs["DayStateMachineArn"], outputs["BackfillBuildStateMachineArn"])
 
 
 @dataclasses.dataclass
@@ -147,7 +160,7 @@ def allowed_concurrency(glue: Any, job_name: str, headroom: int = DAILY_HEADROOM
 
 def backfill(
     client: Callable[[str], Any],
-    state_machine_arn: str,
+    machines: Machines,
     bucket: str,
     days: list[str],
     *,
@@ -177,7 +190,7 @@ def backfill(
         while waiting and len(running) < concurrency:
             day, key = waiting.pop(0)
             arn = sfn.start_execution(
-                stateMachineArn=state_machine_arn,
+                stateMachineArn=machines.day,
                 name=_execution_name(day),
                 input=json.dumps(day_input(bucket, key)),
             )["executionArn"]
@@ -193,7 +206,7 @@ def backfill(
                 done = total - len(waiting) - len(running)
                 progress(f"[{done}/{total}] {day}: {outcome.status} {outcome.detail}".rstrip())
     loaded = [d for d in days if outcomes[d].status == "LOADED"]
-    build = _final_build(sfn, state_machine_arn, loaded, poll_seconds, progress)
+    build = _final_build(sfn, machines.backfill_build, loaded, poll_seconds, progress)
     return Report([outcomes[d] for d in days], build)
 
 

@@ -76,13 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     deployment = deploy_disposable(config, client, poll_seconds=0.5)
     outputs = {k: v for r in deployment.first for k, v in r.outputs.items()}
     s3, sfn, sns = client("s3"), client("stepfunctions"), client("sns")
-    inbox = follow.NoticeInbox(client("sqs"), sns, outputs["NoticeTopicArn"], f"{config.env}-bench")
+    inbox = follow.NoticeInbox(
+        client("sqs"), sns, outputs["NoticeTopicArn"], f"{config.env}-bench", sfn
+    )
     try:
         bucket = outputs["LandingBucketName"]
-        index = follow.ExecutionIndex(sfn, outputs["StateMachineArn"])
         # The airports route first, to its end: the day's latency is measured alone.
+        airports_index = follow.ExecutionIndex(sfn, outputs["AirportsStateMachineArn"])
         s3.upload_file(str(SAMPLE / "dim" / "airports.csv"), bucket, "dim/airports.csv")
-        airports = follow.wait_until(lambda: index.for_key("dim/airports.csv"), "airports", 60)[0]
+        airports = follow.wait_until(
+            lambda: airports_index.for_key("dim/airports.csv"), "airports", 60
+        )[0]
         follow.wait_until(
             lambda: sfn.describe_execution(executionArn=airports["executionArn"])["status"]
             != "RUNNING",
@@ -90,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             900,
         )
         key = f"daily_flights/date={DAY}/flights.csv"
+        index = follow.ExecutionIndex(sfn, outputs["DayStateMachineArn"])
         started = time.monotonic()
         s3.upload_file(str(source), bucket, key)
         execution = follow.wait_until(lambda: index.for_key(key), "the execution", 60)[0]

@@ -33,7 +33,6 @@ from tools.e2e.follow import (
     WaitTimeout,
     follow,
     latest_summary,
-    list_executions,
     run_summary,
     upload_if_changed,
     wait_until,
@@ -100,22 +99,24 @@ def main(argv: list[str] | None = None) -> int:
     client, _ = make_session(config.region or "us-east-1", args.endpoint_url)
     results = deploy_env(config, client, poll_seconds=0.5, log=lambda m: say(f"  {m}"))
     outputs = {k: v for r in results for k, v in r.outputs.items()}
-    bucket, machine = outputs["LandingBucketName"], outputs["StateMachineArn"]
+    bucket = outputs["LandingBucketName"]
+    # The machines an upload starts (the rules route): a daily file's and the airports file's.
+    machines = (outputs["DayStateMachineArn"], outputs["AirportsStateMachineArn"])
     say(f"  deployed in {time.monotonic() - started:.1f}s; landing bucket {bucket}")
 
     s3, sfn, sns = client("s3"), client("stepfunctions"), client("sns")
     inbox = NoticeInbox(
-        client("sqs"), sns, outputs["NoticeTopicArn"], f"flightline-{args.env}-demo-notices"
+        client("sqs"), sns, outputs["NoticeTopicArn"], f"flightline-{args.env}-demo-notices", sfn
     )
     try:
-        return run(args, s3, sfn, sns, inbox, bucket, machine, began)
+        return run(args, s3, sfn, sns, inbox, bucket, machines, began)
     finally:
         inbox.close(sns)
 
 
-def run(args, s3, sfn, sns, inbox, bucket: str, machine: str, began: float) -> int:
-    index = ExecutionIndex(sfn, machine)
-    before = {e["executionArn"] for e in list_executions(sfn, machine)}
+def run(args, s3, sfn, sns, inbox, bucket: str, machines: tuple[str, ...], began: float) -> int:
+    index = ExecutionIndex(sfn, *machines)
+    before = {e["executionArn"] for e in index.all()}
     airports, days = sample_files(args.sample)
 
     # Every day at once by default: overlapping executions are safe, the dbt CodeBuild project

@@ -92,16 +92,31 @@ def glue_library(root: Path = REPO_ROOT) -> Artifact:
     return _zipped("LibraryKey", "glue", "flightline_glue.zip", entries)
 
 
-def state_machine(root: Path = REPO_ROOT) -> Artifact:
-    path = _require(root / "stepfunctions" / "pipeline.asl.json", "the state machine ASL")
-    data = path.read_bytes()
-    digest = _digest([(path.name, data)])
-    return Artifact(
-        "DefinitionKey",
-        f"artifacts/stepfunctions/{digest}/pipeline.asl.json",
-        data,
-        "application/json",
-    )
+def definition_parameter(asl: Path) -> str:
+    """The orchestration stack's parameter for an ASL file's key: day_load.asl.json ->
+    DayLoadDefinitionKey (cloudformation/orchestration.yaml, one per state machine)."""
+    stem = asl.name.removesuffix(".asl.json")
+    return "".join(part.capitalize() for part in stem.split("_")) + "DefinitionKey"
+
+
+def state_machines(root: Path = REPO_ROOT) -> list[Artifact]:
+    """Every state machine definition, stepfunctions/*.asl.json, one artifact each."""
+    folder = _require(root / "stepfunctions", "the state machines folder")
+    found = []
+    for path in sorted(folder.glob("*.asl.json")):
+        data = path.read_bytes()
+        digest = _digest([(path.name, data)])
+        found.append(
+            Artifact(
+                definition_parameter(path),
+                f"artifacts/stepfunctions/{digest}/{path.name}",
+                data,
+                "application/json",
+            )
+        )
+    if not found:
+        raise ArtifactError(f"no state machine definitions (*.asl.json) in {folder}")
+    return found
 
 
 def dbt_requirements(requirements: Path) -> bytes:
@@ -143,7 +158,7 @@ def _zipped(parameter: str, kind: str, name: str, entries: list[tuple[str, bytes
 
 
 def build_all(root: Path = REPO_ROOT) -> list[Artifact]:
-    return [glue_script(root), glue_library(root), state_machine(root), dbt_bundle(root)]
+    return [glue_script(root), glue_library(root), *state_machines(root), dbt_bundle(root)]
 
 
 def upload(s3: Any, bucket: str, artifacts: list[Artifact], log: Any = print) -> int:

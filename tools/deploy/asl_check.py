@@ -1,13 +1,14 @@
 """Offline checks of an Amazon States Language file (there is no offline AWS validator).
 
-`python -m tools.deploy.asl_check stepfunctions/pipeline.asl.json [--template T.yaml]`
+`python -m tools.deploy.asl_check stepfunctions/*.asl.json [--template T.yaml]`
 
 Checks: valid JSON; StartAt and every Next/Default/Catch target exist; every state is
 reachable and every path can end; Choice states have no End/Next; every Task has a
 TimeoutSeconds (or TimeoutSecondsPath) and a Catch ending in States.ALL; Retry/Catch lists
 put States.ALL alone and last; `.$` fields hold a path or an intrinsic; Wait states use one
-duration field. With --template, the `${Name}` placeholders must match the stack's
-DefinitionSubstitutions exactly.
+duration field. With --template, the `${Name}` placeholders must match exactly the
+DefinitionSubstitutions of the state machine that loads the file (the resource whose
+`Metadata: DefinitionFile` names it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 TERMINAL_TYPES = {"Succeed", "Fail"}
 KNOWN_TYPES = {"Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}
 WAIT_FIELDS = ("Seconds", "SecondsPath", "Timestamp", "TimestampPath")
+# One state machine per job, each small enough to read at once (docs/architecture.md).
+MAX_STATES = 30
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,21 @@ def _walk_dollar_fields(name: str, value: Any, where: str = "") -> Iterator[str]
             yield from _walk_dollar_fields(name, item, f"{where}[{index}]")
 
 
+def count_states(states: dict[str, Any]) -> int:
+    """States of a machine, those inside Map and Parallel states included."""
+    total = 0
+    for state in states.values():
+        total += 1
+        for inner in (
+            state.get("ItemProcessor"),
+            state.get("Iterator"),
+            *state.get("Branches", []),
+        ):
+            if inner:
+                total += count_states(inner.get("States") or {})
+    return total
+
+
 def check_definition(definition: dict[str, Any]) -> list[str]:
     """All problems found (empty when the definition passes)."""
     problems: list[str] = []
@@ -118,6 +136,10 @@ def check_definition(definition: dict[str, Any]) -> list[str]:
         return ["no States"]
     if start not in states:
         problems.append(f"StartAt {start!r} is not a state")
+    if (total := count_states(states)) > MAX_STATES:
+        problems.append(
+            f"{total} states (Map and Parallel states' own included): at most {MAX_STATES}"
+        )
     for name, state in states.items():
         kind = state.get("Type")
         if kind not in KNOWN_TYPES:
@@ -174,6 +196,22 @@ def placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
 
 
+def template_substitutions(template: Path, path: Path) -> tuple[set[str], str | None]:
+    """The DefinitionSubstitutions of the one state machine in `template` that loads `path`,
+    or a problem when none or several do."""
+    resources = cfn_yaml.load(template).get("Resources", {})
+    loading = [
+        resource
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::StepFunctions::StateMachine"
+        and Path(str((resource.get("Metadata") or {}).get("DefinitionFile", ""))).name == path.name
+    ]
+    if len(loading) != 1:
+        found = f"{len(loading)} state machines of {template}"
+        return set(), f"{found} load it (Metadata DefinitionFile)"
+    return set(loading[0]["Properties"].get("DefinitionSubstitutions", {})), None
+
+
 def check_file(path: Path, template: Path | None = None) -> list[str]:
     try:
         definition = load(path)
@@ -182,11 +220,9 @@ def check_file(path: Path, template: Path | None = None) -> list[str]:
     text = path.read_text(encoding="utf-8")
     problems = check_definition(definition)
     if template is not None:
-        resources = cfn_yaml.load(template).get("Resources", {})
-        substitutions: set[str] = set()
-        for resource in resources.values():
-            if resource.get("Type") == "AWS::StepFunctions::StateMachine":
-                substitutions |= set(resource["Properties"].get("DefinitionSubstitutions", {}))
+        substitutions, problem = template_substitutions(template, path)
+        if problem:
+            return [*problems, problem]
         used = placeholders(text)
         for missing in sorted(used - substitutions):
             problems.append(f"placeholder ${{{missing}}} has no DefinitionSubstitutions entry")
@@ -197,16 +233,19 @@ def check_file(path: Path, template: Path | None = None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.deploy.asl_check")
-    parser.add_argument("asl", type=Path)
+    parser.add_argument("asl", type=Path, nargs="+")
     parser.add_argument("--template", type=Path, help="stack whose substitutions must match")
     args = parser.parse_args(argv)
-    problems = check_file(args.asl, args.template)
-    for problem in problems:
-        print(f"{args.asl}: {problem}", file=sys.stderr)
-    if not problems:
-        states = len(json.loads(args.asl.read_text(encoding="utf-8"))["States"])
-        print(f"{args.asl}: OK ({states} states)")
-    return 1 if problems else 0
+    failed = False
+    for path in args.asl:
+        problems = check_file(path, args.template)
+        for problem in problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+        if not problems:
+            states = count_states(json.loads(path.read_text(encoding="utf-8"))["States"])
+            print(f"{path}: OK ({states} states)")
+        failed = failed or bool(problems)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

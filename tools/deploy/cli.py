@@ -17,7 +17,13 @@ from tools.deploy.session import add_target_arguments, open_target
 from tools.deploy.stacks import DeployError
 
 # Printed after a deploy: what a developer uploads to, watches and subscribes to.
-SHOWN_OUTPUTS = {"LandingBucketName", "StateMachineArn", "NoticeTopicArn", "DeployRoleArn"}
+SHOWN_OUTPUTS = {
+    "LandingBucketName",
+    "DayStateMachineArn",
+    "AirportsStateMachineArn",
+    "NoticeTopicArn",
+    "DeployRoleArn",
+}
 FAILURES = (
     ConfigError, artifacts.ArtifactError, DeployError,
     warehouse.WarehouseSetupError, warehouse.WarehouseLoadError,

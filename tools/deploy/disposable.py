@@ -51,9 +51,14 @@ class Deployment:
     def landing(self) -> str:
         return self.outputs("storage")["LandingBucketName"]
 
+    def state_machine(self, name: str) -> str:
+        """A machine's ARN by its output's stem: "Day", "MartsBuild", "MissedDay", ..."""
+        return self.outputs("orchestration")[f"{name}StateMachineArn"]
+
     @property
-    def state_machine(self) -> str:
-        return self.outputs("orchestration")["StateMachineArn"]
+    def event_machines(self) -> tuple[str, str]:
+        """The machines an S3 upload starts (through the rules): day and airports."""
+        return self.state_machine("Day"), self.state_machine("Airports")
 
 
 def deploy_disposable(

@@ -232,8 +232,14 @@ class Smoke:
             self._named(kind, stack, key, check)
 
     def _orchestration_checks(self) -> None:
-        self._named("state machine", "orchestration", "StateMachineArn", self._state_machine)
-        self._each_named("rule", "orchestration", "RuleName", "TriggerRuleName", self._rule)
+        self._each_named(
+            "state machine",
+            "orchestration",
+            "StateMachineArn",
+            "DayStateMachineArn",
+            self._state_machine,
+        )
+        self._each_named("rule", "orchestration", "RuleName", "DailyFileRuleName", self._rule)
         self._named("topic", "orchestration", "NoticeTopicArn", self._topic)
 
     def _glue_checks(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,19 @@ def _describe(cfn: Any, name: str) -> dict[str, Any] | None:
         raise
 
 
+def template_body(name: str, template_text: str) -> str:
+    """What to send as TemplateBody: the file, or, when its comments and layout take it over
+    the request's limit (51,200 bytes, "CloudFormation quotas"), the same template in its
+    compact JSON form, which CloudFormation takes as well ("Template format"). Over the limit
+    even then: refused."""
+    if len(template_text.encode()) <= TEMPLATE_BODY_LIMIT:
+        return template_text
+    compact = json.dumps(cfn_yaml.loads(template_text), separators=(",", ":"))
+    if len(compact.encode()) > TEMPLATE_BODY_LIMIT:
+        raise DeployError(f"{name}: template over {TEMPLATE_BODY_LIMIT} bytes; split it")
+    return compact
+
+
 def _outputs(stack: dict[str, Any]) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
@@ -67,8 +81,7 @@ class StackDeployer:
 
     # -- public ------------------------------------------------------------------------------
     def deploy(self, name: str, template_text: str, parameters: dict[str, str]) -> StackResult:
-        if len(template_text.encode()) > TEMPLATE_BODY_LIMIT:
-            raise DeployError(f"{name}: template over {TEMPLATE_BODY_LIMIT} bytes; split it")
+        body = template_body(name, template_text)
         declared = template_parameters(template_text)
         params = [
             {"ParameterKey": key, "ParameterValue": value}
@@ -96,7 +109,7 @@ class StackDeployer:
             "StackName": name,
             "ChangeSetName": change_set,
             "ChangeSetType": "CREATE" if create else "UPDATE",
-            "TemplateBody": template_text,
+            "TemplateBody": body,
             "Parameters": params,
             "Capabilities": CAPABILITIES,
             "Tags": [{"Key": k, "Value": v} for k, v in sorted(self.tags.items())],

@@ -79,11 +79,95 @@ def list_executions(sfn: Any, state_machine_arn: str) -> list[dict[str, Any]]:
     return found
 
 
-def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+def own_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """The execution's own events, its nested executions' tasks as single states."""
     events: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
         events.extend(page["events"])
     return events
+
+
+# A parent starts each child with states:startExecution.sync:2; the task's submitted and
+# succeeded outputs, and its failure's cause, are the child's DescribeExecution, which names it
+# ("Start a new AWS Step Functions state machine execution", Step Functions Developer Guide).
+NESTED_RESOURCE = "arn:aws:states:::states:startExecution"
+CHILD_EVENT_FIELDS = (
+    "taskSubmittedEventDetails",
+    "taskSucceededEventDetails",
+    "taskFailedEventDetails",
+)
+EXECUTION_EVENTS = {
+    "ExecutionStarted",
+    "ExecutionSucceeded",
+    "ExecutionFailed",
+    "ExecutionAborted",
+    "ExecutionTimedOut",
+}
+
+
+def _child_arn(event: dict[str, Any]) -> str | None:
+    for field in CHILD_EVENT_FIELDS:
+        details = event.get(field)
+        if not details or not details.get("resource", "").startswith("startExecution"):
+            continue
+        text = details.get("output") or details.get("cause") or ""
+        try:
+            described = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(described, dict):
+            arn = described.get("ExecutionArn") or described.get("executionArn")
+            if arn:
+                return arn
+    return None
+
+
+def children(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(state name, child execution ARN) of every nested execution the events started."""
+    found: list[tuple[str, str]] = []
+    state = None
+    for event in events:
+        if "stateEnteredEventDetails" in event:
+            state = event["stateEnteredEventDetails"]["name"]
+        arn = _child_arn(event)
+        if arn and state and (state, arn) not in found:
+            found.append((state, arn))
+    return found
+
+
+def descendants(sfn: Any, execution_arn: str) -> list[str]:
+    """Every execution nested under this one, at any depth."""
+    found: list[str] = []
+    for _, child in children(own_history(sfn, execution_arn)):
+        found += [child, *descendants(sfn, child)]
+    return found
+
+
+def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """The execution's events with each nested execution's states in place of the task state
+    that ran it (recursively): a day's history shows RunGlueJob, RunDbt, ... as its own.
+    The child's own start and end events are left out; the parent's are kept."""
+    events = own_history(sfn, execution_arn)
+    nested = dict(children(events))
+    merged: list[dict[str, Any]] = []
+    inside: str | None = None  # the nested task state being replaced
+    for event in events:
+        entered = event.get("stateEnteredEventDetails", {}).get("name")
+        exited = event.get("stateExitedEventDetails", {}).get("name")
+        if inside is None and entered in nested:
+            inside = entered
+            merged += [
+                e for e in history(sfn, nested[entered]) if e.get("type") not in EXECUTION_EVENTS
+            ]
+            continue
+        if inside is not None:
+            if exited == inside:
+                inside = None
+            elif event.get("type") in EXECUTION_EVENTS:
+                merged.append(event)  # the parent ended while the task ran (timeout, abort)
+            continue
+        merged.append(event)
+    return merged
 
 
 def input_key(sfn: Any, execution_arn: str) -> str | None:
@@ -96,15 +180,16 @@ def input_key(sfn: Any, execution_arn: str) -> str | None:
 
 
 class ExecutionIndex:
-    """Executions of one state machine by the (decoded) key of their triggering event."""
+    """Executions of the machines S3 events start (the day and airports machines), by the
+    (decoded) key of their triggering event."""
 
-    def __init__(self, sfn: Any, state_machine_arn: str) -> None:
+    def __init__(self, sfn: Any, *state_machine_arns: str) -> None:
         self.sfn = sfn
-        self.arn = state_machine_arn
+        self.arns = state_machine_arns
         self._keys: dict[str, str | None] = {}
 
     def all(self) -> list[dict[str, Any]]:
-        executions = list_executions(self.sfn, self.arn)
+        executions = [e for arn in self.arns for e in list_executions(self.sfn, arn)]
         for execution in executions:
             arn = execution["executionArn"]
             if arn not in self._keys:
@@ -240,8 +325,9 @@ def follow(
 class NoticeInbox:
     """An SQS queue subscribed to the notice topic; keeps every message it has received."""
 
-    def __init__(self, sqs: Any, sns: Any, topic_arn: str, queue_name: str) -> None:
+    def __init__(self, sqs: Any, sns: Any, topic_arn: str, queue_name: str, sfn: Any) -> None:
         self.sqs = sqs
+        self.sfn = sfn
         self.url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
             "Attributes"
@@ -263,13 +349,15 @@ class NoticeInbox:
         return self.messages
 
     def for_execution(self, execution: dict[str, Any]) -> dict[str, Any] | None:
-        """The notice an execution published: success notices carry its name (run_id),
-        failure notices its ARN."""
+        """The notice an execution or one of its nested executions published: success
+        notices carry the run's name (run_id, which children inherit), failure notices the ARN
+        of the execution that failed (the execution or a child of it)."""
+        if not self.messages:
+            return None
+        arns = {execution["executionArn"], *descendants(self.sfn, execution["executionArn"])}
         for message in self.messages:
             notice = message["notice"]
-            if notice.get("execution") == execution["executionArn"] or (
-                notice.get("run_id") == execution["name"]
-            ):
+            if notice.get("execution") in arns or notice.get("run_id") == execution["name"]:
                 return message
         return None
 

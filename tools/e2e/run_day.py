@@ -2,12 +2,13 @@
 
     python -m tools.e2e.run_day --env sandbox [--region R] [--endpoint-url URL] [--day 2024-01-01]
 
-Reads the environment's stack outputs (landing bucket, state machine), uploads the airports
-file when the bucket lacks it (or holds another version) and waits for that execution, then
-uploads one day of data/sample to the landing bucket, finds the execution its event started
-and follows it state by state with the same follower the local end-to-end tests and the demo
-use (tools/e2e/follow.py). Exits 0 when the day's execution SUCCEEDED and its run summary is
-in the bucket. Nothing here is AWS-specific: with --endpoint-url it runs against LocalStack,
+Reads the environment's stack outputs (landing bucket, day and airports state machines),
+uploads the airports file when the bucket lacks it (or holds another version) and waits for
+that execution, then uploads one day of data/sample to the landing bucket, finds the execution
+its event started and follows it state by state (nested runs in place) with the same follower
+the local end-to-end tests and the demo use (tools/e2e/follow.py). Exits 0 when the day's
+execution SUCCEEDED and its run summary is in the bucket. Nothing here is AWS-specific: with
+--endpoint-url it runs against LocalStack,
 which is how the tests prove it.
 """
 
@@ -28,7 +29,6 @@ from tools.e2e.follow import (
     ExecutionIndex,
     WaitTimeout,
     follow,
-    list_executions,
     run_summary,
     sha256,
     upload_if_changed,
@@ -70,21 +70,22 @@ def run_day(
 ) -> int:
     """Upload one sample day to the env's landing bucket and follow its execution."""
     outputs = stack_outputs(client("cloudformation"), config)
-    bucket, machine = outputs["LandingBucketName"], outputs["StateMachineArn"]
+    bucket = outputs["LandingBucketName"]
     s3, sfn = client("s3"), client("stepfunctions")
-    index = ExecutionIndex(sfn, machine)
+    # The rules route: a daily file starts the day machine, the airports file its own.
+    index = ExecutionIndex(sfn, outputs["DayStateMachineArn"], outputs["AirportsStateMachineArn"])
     day_key = f"daily_flights/date={day}/flights.csv"
     day_path = sample / day_key
     if not day_path.is_file():
         raise ConfigError(f"no sample day {day_path}")
 
-    before = {e["executionArn"] for e in list_executions(sfn, machine)}
+    before = {e["executionArn"] for e in index.all()}
     if upload_if_changed(s3, bucket, AIRPORTS_KEY, sample / AIRPORTS_KEY):
         out(f"uploaded s3://{bucket}/{AIRPORTS_KEY}")
         arn = _started(index, AIRPORTS_KEY, before)
         follow(sfn, {"airports": arn}, out=out, timeout=timeout)
 
-    before = {e["executionArn"] for e in list_executions(sfn, machine)}
+    before = {e["executionArn"] for e in index.all()}
     # Always a new object version: every upload is an S3 event, so a rerun runs again.
     data = day_path.read_bytes()
     s3.put_object(Bucket=bucket, Key=day_key, Body=data, Metadata={SHA_METADATA: sha256(data)})

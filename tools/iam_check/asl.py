@@ -10,6 +10,7 @@ permissions first.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ INTEGRATIONS: dict[str, list[Call]] = {
         Call("glue:GetJobRuns", "{job}", "startJobRun.sync polls"),
         Call("glue:BatchStopJobRun", "{job}", "startJobRun.sync stops on abort"),
     ],
+    # A run summary (runs/...); a daily file's header is HEADER_READ (by the task's Key).
     "aws-sdk:s3:getObject": [
         Call("s3:GetObject", "{landing}/runs/date=2024-01-01/run_id=r/summary.json", "summary"),
         Call("kms:Decrypt", "{data_key}", "SSE-KMS summary"),
@@ -76,7 +78,11 @@ INTEGRATIONS: dict[str, list[Call]] = {
         "glue:CreatePartition", "register a partition", "register a partition of known columns"
     ),
     "aws-sdk:sfn:describeExecution": [
-        Call("states:DescribeExecution", "{pipeline_execution}", "is the lock's holder alive"),
+        Call(
+            "states:DescribeExecution",
+            "{MartsBuildStateMachine_execution}",
+            "is the dbt lock's holder (a marts build) alive",
+        ),
     ],
     "codebuild:startBuild.sync": [
         Call("codebuild:StartBuild", "{dbt_project}", "startBuild.sync"),
@@ -87,6 +93,22 @@ INTEGRATIONS: dict[str, list[Call]] = {
         Call("events:DescribeRule", "{codebuild_sync_rule}", "startBuild.sync managed rule"),
     ],
 }
+
+# GetObject of the file that started the day (Key.$ the trigger key): its header line.
+HEADER_READ = [
+    Call("s3:GetObject", "{landing}/daily_flights/date=2024-01-01/f.csv", "a daily file's header"),
+    Call("kms:Decrypt", "{data_key}", "header of an SSE-KMS file"),
+]
+
+
+def task_calls(task: dict[str, Any]) -> list[Call] | None:
+    """The calls of one task; None when its integration has no declared permissions."""
+    integration = task["Resource"].removeprefix(TASK_PREFIX)
+    key = str(task.get("Parameters", {}).get("Key.$", ""))
+    if integration == "aws-sdk:s3:getObject" and "runs/" not in key:
+        return HEADER_READ
+    return INTEGRATIONS.get(integration)
+
 
 # LoggingConfiguration (CloudWatch Logs) and TracingConfiguration (X-Ray) of the state
 # machine: AWS Step Functions Developer Guide, "Using CloudWatch Logs to log execution
@@ -110,17 +132,39 @@ TRACING = [
 ]
 
 
+# A nested execution (AWS Step Functions Developer Guide, "IAM policies for Step Functions
+# nested executions"; "Start a new AWS Step Functions state machine from a running
+# execution"): start the child, and for .sync:2 describe and stop its executions and use the
+# managed rule through which the parent learns that the child ended.
+NESTED_SYNC = "states:startExecution.sync:2"
+PLACEHOLDER = re.compile(r"^\$\{([A-Za-z0-9]+)Arn\}$")
+
+
+def nested_calls(child: str) -> list[Call]:
+    """What starting `child` (the logical id of a state machine) as a .sync:2 nested
+    execution needs."""
+    rule = "{nested_sync_rule}"
+    return [
+        Call("states:StartExecution", "{" + child + "}", f"start {child}"),
+        Call("states:DescribeExecution", "{" + child + "_execution}", f"{child} .sync:2 polls"),
+        Call("states:StopExecution", "{" + child + "_execution}", f"{child} .sync:2 stops"),
+        Call("events:PutTargets", rule, ".sync:2 managed rule"),
+        Call("events:PutRule", rule, ".sync:2 managed rule"),
+        Call("events:DescribeRule", rule, ".sync:2 managed rule"),
+    ]
+
+
 class UnknownIntegration(ValueError):
     """The ASL uses a service integration whose permissions are not declared here."""
 
 
-def task_resources(definition: dict[str, Any]) -> list[str]:
-    found: list[str] = []
+def tasks(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
 
     def walk(states: dict[str, Any]) -> None:
         for state in states.values():
             if state.get("Type") == "Task":
-                found.append(state["Resource"])
+                found.append(state)
             for branch in state.get("Branches", []):
                 walk(branch["States"])
             if "Iterator" in state:
@@ -132,15 +176,40 @@ def task_resources(definition: dict[str, Any]) -> list[str]:
     return found
 
 
+def task_resources(definition: dict[str, Any]) -> list[str]:
+    return [task["Resource"] for task in tasks(definition)]
+
+
+def nested_children(definition: dict[str, Any], asl_path: Path) -> list[str]:
+    """Logical ids of the state machines a definition starts as nested executions: its
+    StateMachineArn is the substitution ${<LogicalId>Arn} (cloudformation/orchestration.yaml)."""
+    children = []
+    for task in tasks(definition):
+        if task["Resource"].removeprefix(TASK_PREFIX) != NESTED_SYNC:
+            continue
+        match = PLACEHOLDER.match(str(task.get("Parameters", {}).get("StateMachineArn", "")))
+        if match is None:
+            raise UnknownIntegration(
+                f"{asl_path}: a nested execution's StateMachineArn must be ${{<LogicalId>Arn}}"
+            )
+        children.append(match.group(1))
+    return sorted(set(children))
+
+
 def state_machine_calls(asl_path: Path) -> list[Call]:
     definition = json.loads(asl_path.read_text(encoding="utf-8"))
     calls: list[Call] = []
-    for resource in sorted(set(task_resources(definition))):
-        integration = resource.removeprefix(TASK_PREFIX)
-        if integration not in INTEGRATIONS:
+    for child in nested_children(definition, asl_path):
+        calls.extend(nested_calls(child))
+    for task in tasks(definition):
+        integration = task["Resource"].removeprefix(TASK_PREFIX)
+        if integration == NESTED_SYNC:
+            continue
+        found = task_calls(task)
+        if found is None:
             raise UnknownIntegration(
                 f"{asl_path}: integration {integration} has no declared permissions "
                 "(tools/iam_check/asl.py INTEGRATIONS)"
             )
-        calls.extend(INTEGRATIONS[integration])
+        calls.extend(c for c in found if c not in calls)
     return calls + LOGGING + TRACING

@@ -73,10 +73,12 @@ DEPLOY_TOOL = [
     Call("s3:ListBucket", "{artifacts}", "HeadObject answers 404, not 403"),
     Call("kms:GenerateDataKey", "{data_key}", "SSE-KMS upload", KMS_VIA_S3),
     Call("kms:Decrypt", "{data_key}", "SSE-KMS read", KMS_VIA_S3),
-    Call("states:DescribeStateMachine", "{state_machine}", "smoke"),
+    Call("states:DescribeStateMachine", "{DayStateMachine}", "smoke"),
+    Call("states:DescribeStateMachine", "{MartsBuildStateMachine}", "smoke"),
     Call("glue:GetJob", "{job}", "smoke"),
     Call("glue:GetCrawler", "{crawler}", "smoke"),
-    Call("events:DescribeRule", "{trigger_rule}", "smoke"),
+    Call("events:DescribeRule", "{daily_file_rule}", "smoke"),
+    Call("events:DescribeRule", "{airports_file_rule}", "smoke"),
     Call("sns:GetTopicAttributes", "{topic}", "smoke"),
     # tools/deploy/warehouse.py: the warehouse bootstrap through the Data API as the
     # namespace's admin (its managed secret), after the warehouse stack.
@@ -195,7 +197,12 @@ FLOW_LOGS = [
     Call("logs:DescribeLogGroups", "*", "flow logs"),
 ]
 
-EVENTBRIDGE = [Call("states:StartExecution", "{state_machine}", "rule target")]
+# The rules start the machines that take events: a daily file, the airports file, the schedule.
+EVENTBRIDGE = [
+    Call("states:StartExecution", "{DayStateMachine}", "daily-file-created target"),
+    Call("states:StartExecution", "{AirportsStateMachine}", "airports-file-created target"),
+    Call("states:StartExecution", "{MissedDayStateMachine}", "missed-day-check target"),
+]
 
 # The dashboards stack (opt-in), deployed by the deploy tool like the others; the warehouse
 # step sets the QuickSight reader's password from its secret (tools/deploy/warehouse.py).

@@ -24,13 +24,12 @@ from tools.iam_check import evaluator, needs
 from tools.iam_check.needs import CI_STACK, WORKLOAD_STACKS, Request
 from tools.iam_check.resolve import ACCOUNT, Resource, Stack, load_env_stacks
 
-ASL_PATH = REPO_ROOT / "stepfunctions" / "pipeline.asl.json"
+ASL_DIR = REPO_ROOT / "stepfunctions"
 
 # logical id -> (stack, label); every principal the stacks create or CI assumes.
 PRINCIPALS = {
     "DeployRole": (CI_STACK, "deploy role (GitHub Actions)"),
     "CloudFormationExecutionRole": (CI_STACK, "CloudFormation execution role"),
-    "StateMachineRole": ("orchestration", "state machine role"),
     "TriggerRole": ("orchestration", "EventBridge role"),
     "JobRole": ("glue", "Glue job role"),
     "CrawlerRole": ("glue", "Glue crawler role"),
@@ -141,10 +140,10 @@ def _statements(policies: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def evaluate(
     stacks: dict[str, Stack],
     handler_data: dict[str, Any],
-    asl_path: Path = ASL_PATH,
+    asl_dir: Path = ASL_DIR,
     run: Callable[[dict[str, Any]], dict[str, Any]] = evaluator.run,
 ) -> list[PrincipalReport]:
-    wanted: dict[str, list[Request]] = needs.runtime_requests(stacks, asl_path)
+    wanted: dict[str, list[Request]] = needs.runtime_requests(stacks, asl_dir)
     wanted["CloudFormationExecutionRole"] = needs.execution_role_requests(
         stacks, handler_data
     ) + needs.escalation_requests(stacks)
@@ -154,7 +153,11 @@ def evaluate(
     reports: dict[str, PrincipalReport] = {}
     actions: set[str] = set()
     patterns: set[str] = set()
-    for logical_id, (stack_name, label) in PRINCIPALS.items():
+    machine_roles = {
+        role: ("orchestration", f"state machine role ({Path(file).name})")
+        for role, file in needs.state_machines(stacks).values()
+    }
+    for logical_id, (stack_name, label) in {**PRINCIPALS, **machine_roles}.items():
         role = stacks[stack_name].resources.get(logical_id) if stack_name in stacks else None
         if role is None:
             continue
@@ -345,7 +348,7 @@ def run_check(
     config: EnvConfig,
     handler_data: dict[str, Any] | None = None,
     template_dir: Path | None = None,
-    asl_path: Path = ASL_PATH,
+    asl_dir: Path = ASL_DIR,
     run: Callable[[dict[str, Any]], dict[str, Any]] = evaluator.run,
 ) -> list[PrincipalReport]:
     kwargs: dict[str, Any] = {"template_dir": template_dir} if template_dir else {}
@@ -356,7 +359,7 @@ def run_check(
     data = handler_data if handler_data is not None else needs.load_handler_permissions()
     longest = dataclasses.replace(config, parameters={**config.parameters, **LONGEST_NAMES})
     sizes = quota_report(load_env_stacks(longest, {}, **kwargs))
-    return [*evaluate(stacks, data, asl_path, run), sizes]
+    return [*evaluate(stacks, data, asl_dir, run), sizes]
 
 
 def format_report(report: PrincipalReport) -> str:

@@ -3,7 +3,7 @@
 - CloudFormation execution role: the handler permissions of every resource the workload
   stacks declare (data/handler_permissions.json), each asked for the resource it acts on,
   with the stack tags CloudFormation propagates and the permissions boundary it attaches.
-- State machine role: the ASL's integrations (asl.py).
+- State machine roles: each machine's ASL integrations (asl.py), one role per machine.
 - Job, crawler, dbt, COPY, flow-log, EventBridge, QuickSight VPC connection and deploy tool
   roles: calls.py.
 
@@ -104,16 +104,15 @@ def names(stacks: dict[str, Stack]) -> dict[str, str]:
         + "log-stream:build/1",
         "flow_log_group": res("network", "FlowLogGroup").arn.removesuffix("*")
         + "log-stream:eni-1-all",
-        "state_machine": res("orchestration", "StateMachine").arn,
-        "pipeline_execution": res("orchestration", "StateMachine").arn.replace(
-            ":stateMachine:", ":execution:"
-        )
-        + ":2024-01-01-abc",
+        **state_machine_names(stacks),
         "lock_table": res("orchestration", "LockTable").arn,
         "catalog": f"arn:{PARTITION}:glue:{region_account}:catalog",
         "topic": res("orchestration", "NoticeTopic").arn,
-        "trigger_rule": res("orchestration", "TriggerRule").arn,
+        "daily_file_rule": res("orchestration", "DailyFileRule").arn,
+        "airports_file_rule": res("orchestration", "AirportsFileRule").arn,
         "dbt_project": res("orchestration", "DbtProject").arn,
+        "nested_sync_rule": f"arn:{PARTITION}:events:{region_account}:rule/"
+        "StepFunctionsGetEventsForStepFunctionsExecutionRule",
         "codebuild_sync_rule": f"arn:{PARTITION}:events:{region_account}:rule/"
         "StepFunctionsGetEventsForCodeBuildStartBuildRule",
         "execution_role": res(CI_STACK, "CloudFormationExecutionRole").arn,
@@ -146,6 +145,31 @@ def fill(call: Call, values: dict[str, str], expect: str = "Allowed") -> Request
     return Request(call.action, sub(call.resource), call.why, context, expect)
 
 
+def state_machines(stacks: dict[str, Stack]) -> dict[str, tuple[str, str]]:
+    """Every state machine of the orchestration stack: logical id -> (its role's logical id,
+    the ASL file it loads, from its `Metadata: DefinitionFile`)."""
+    found = {}
+    for logical_id, body in stacks["orchestration"].template["Resources"].items():
+        if body["Type"] != "AWS::StepFunctions::StateMachine":
+            continue
+        role = body["Properties"]["RoleArn"]["Fn::GetAtt"]
+        role_id = role.split(".")[0] if isinstance(role, str) else role[0]
+        found[logical_id] = (role_id, body["Metadata"]["DefinitionFile"])
+    return found
+
+
+def state_machine_names(stacks: dict[str, Stack]) -> dict[str, str]:
+    """{<logical id>} and {<logical id>_execution} (an execution of it) for every machine."""
+    values = {}
+    for logical_id in state_machines(stacks):
+        arn = stacks["orchestration"].resources[logical_id].arn
+        values[logical_id] = arn
+        values[f"{logical_id}_execution"] = (
+            arn.replace(":stateMachine:", ":execution:") + ":2024-01-01-abc"
+        )
+    return values
+
+
 def resource_facts(values: dict[str, str]) -> dict[str, dict[str, Any]]:
     """What AWS knows of the project's resources whatever the caller: the stack tags the
     deploy tool sets and CloudFormation propagates to the tagged resources (aws:ResourceTag),
@@ -166,11 +190,14 @@ def _with_facts(requests: list[Request], facts: dict[str, dict[str, Any]]) -> li
     return requests
 
 
-def runtime_requests(stacks: dict[str, Stack], asl_path: Path) -> dict[str, list[Request]]:
+def runtime_requests(stacks: dict[str, Stack], asl_dir: Path) -> dict[str, list[Request]]:
     values = names(stacks)
     facts = resource_facts(values)
     filled = {
-        "StateMachineRole": [fill(c, values) for c in asl.state_machine_calls(asl_path)],
+        role: [fill(c, values) for c in asl.state_machine_calls(asl_dir / Path(file).name)]
+        for role, file in state_machines(stacks).values()
+    }
+    filled |= {
         "TriggerRole": [fill(c, values) for c in calls.EVENTBRIDGE],
         "JobRole": [fill(c, values) for c in calls.GLUE_JOB],
         "CrawlerRole": [fill(c, values) for c in calls.GLUE_CRAWLER],
