@@ -50,7 +50,7 @@ check-java:
 # (tests/conftest.py, docs/tests.md). Services a run starts are stopped after it, unless
 # KEEP_SERVICES=1.
 PYTEST_WORKERS ?= 2
-PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadscope
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 RUN_TESTS = $(if $(filter 1,$(KEEP_SERVICES)),FLIGHTLINE_KEEP_SERVICES=1 )$(PY) -m tools.local \
   around -- $(PY) -m pytest $(PYTEST_PARALLEL)
 

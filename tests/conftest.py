@@ -39,10 +39,20 @@ def tier_of(components: set[str]) -> str:
     return "services" if components & set(SERVICES) else "quick"
 
 
+# Heaviest tier first: the lanes module is one long unit of work for one xdist worker, so
+# it starts at once while the other worker takes the rest (longest job first; the Makefile
+# turns off xdist's own reorder by test count, which put it behind a dozen modules).
+TIER_ORDER = {"lanes": 0, "services": 1, "quick": 2}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tiers = {}
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         components = {name for name, fixtures in COMPONENT_FIXTURES.items() if used & fixtures}
         for component in sorted(components):
             item.add_marker(component)
-        item.add_marker(tier_of(components))
+        tiers[item.nodeid] = tier_of(components)
+        item.add_marker(tiers[item.nodeid])
+    # Stable: within a tier, collection order (a module's tests stay together).
+    items.sort(key=lambda item: TIER_ORDER[tiers[item.nodeid]])
