@@ -137,3 +137,20 @@ def test_crawls_follow_the_design_one_per_header_change_and_every_compressed_loa
     assert _line(load_lines(templates, params, gz), "Glue crawler").monthly == pytest.approx(
         prices.DAYS_PER_MONTH * one
     )
+
+
+def test_a_crawl_reads_at_most_the_queue_retention_and_the_queue_costs_next_to_nothing() -> None:
+    """S3 event mode: a crawl lists only the folders of events still queued, so its reach is
+    the queue's retention, not the history; the queue itself bills a few dozen requests."""
+    templates, params = environment("dev")
+    crawler = _line(load_lines(templates, params), "Glue crawler")
+    assert "at most 14 days of folders" in crawler.quantity
+    shorter = {**params, "CrawlEventRetentionSeconds": str(3 * 86400)}
+    assert "at most 3 days" in _line(load_lines(templates, shorter), "Glue crawler").quantity
+    queue = _line(load_lines(templates, params), "SQS crawl events")
+    # 30 events a month; one crawl receives the 14 queued (2 calls + the empty one) and
+    # deletes them (2 batches): 35 SQS requests, 33 KMS requests (30 sends, 3 receives).
+    assert queue.monthly == pytest.approx(35 * prices.SQS_REQUEST + 33 * prices.KMS_REQUEST)
+    assert queue.monthly < 0.001
+    busier = dataclasses.replace(LOAD, files_per_day=24, header_changes_per_month=4)
+    assert _line(load_lines(templates, params, busier), "SQS crawl events").monthly < 0.01

@@ -212,11 +212,10 @@ def test_glue_job_matches_the_argument_contract(templates: dict[str, dict[str, A
 
 def test_the_s3_crawler_can_learn_new_columns(templates: dict[str, dict[str, Any]]) -> None:
     # It runs only when the columns changed (the state machine decides), so it must be able
-    # to add them: a full crawl that merges new columns, never dropping or retyping old ones.
+    # to add them: it merges new columns, never dropping or retyping old ones.
     crawlers = {n: p for _, n, p in resources_of(templates, "AWS::Glue::Crawler")}
     assert len(crawlers) == 3
     daily = crawlers["DailyFlightsCrawler"]
-    assert daily["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_EVERYTHING"}
     assert daily["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
     output = json.loads(daily["Configuration"])["CrawlerOutput"]
     assert output["Tables"] == {"AddOrUpdateBehavior": "MergeNewColumns"}
@@ -227,6 +226,115 @@ def test_the_s3_crawler_can_learn_new_columns(templates: dict[str, dict[str, Any
         if n != "DailyFlightsCrawler"
     )
     assert jdbc_paths == ["${Database}/staging/airports", "${Database}/staging/flights"]
+
+
+def test_the_s3_crawler_reads_only_the_folders_its_queued_events_name(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    # Event mode ("Accelerating crawls using Amazon S3 event notifications"): one S3 target,
+    # no sampling, the queue the landing bucket notifies; a crawl no longer lists the history.
+    daily = templates["glue"]["Resources"]["DailyFlightsCrawler"]["Properties"]
+    assert daily["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_EVENT_MODE"}
+    assert list(daily["Targets"]) == ["S3Targets"]
+    (target,) = daily["Targets"]["S3Targets"]
+    assert "SampleSize" not in target
+    assert target["Path"]["Fn::Sub"][0] == "s3://${Bucket}/daily_flights/"
+    assert target["EventQueueArn"] == {
+        "Fn::ImportValue": {"Fn::Sub": "${Project}-${EnvName}-CrawlEventQueueArn"}
+    }
+    storage = templates["storage"]
+    exported = storage["Outputs"]["CrawlEventQueueArn"]
+    assert exported["Value"] == {"Fn::GetAtt": ["CrawlEventQueue", "Arn"]}
+    assert exported["Export"]["Name"] == {"Fn::Sub": "${Project}-${EnvName}-CrawlEventQueueArn"}
+
+
+def test_the_landing_bucket_notifies_the_crawl_queue_of_daily_flights_changes(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    resources = templates["storage"]["Resources"]
+    landing = resources["LandingBucket"]
+    notifications = landing["Properties"]["NotificationConfiguration"]
+    # The pipeline runs on the EventBridge events: they stay.
+    assert notifications["EventBridgeConfiguration"] == {"EventBridgeEnabled": True}
+    queued = {c["Event"]: c for c in notifications["QueueConfigurations"]}
+    assert set(queued) == {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}
+    for config in queued.values():
+        assert config["Queue"] == {"Fn::GetAtt": ["CrawlEventQueue", "Arn"]}
+        assert config["Filter"] == {
+            "S3Key": {"Rules": [{"Name": "prefix", "Value": "daily_flights/"}]}
+        }
+    # S3 validates the destination when the notification is set: the policy comes first.
+    assert landing["DependsOn"] == "CrawlEventQueuePolicy"
+
+
+def test_the_crawl_queue_is_encrypted_and_only_the_landing_bucket_may_send(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    resources = templates["storage"]["Resources"]
+    queue = resources["CrawlEventQueue"]["Properties"]
+    assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    assert queue["MessageRetentionPeriod"] == {"Ref": "CrawlEventRetentionSeconds"}
+    retention = templates["storage"]["Parameters"]["CrawlEventRetentionSeconds"]
+    assert retention["MaxValue"] == 1209600  # the SQS maximum, 14 days
+    assert retention["MinValue"] <= retention["Default"] <= retention["MaxValue"]
+    policy = resources["CrawlEventQueuePolicy"]["Properties"]
+    assert policy["Queues"] == [{"Ref": "CrawlEventQueue"}]
+    allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allows == [
+        {
+            "Sid": "LandingBucketNotifications",
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": ["CrawlEventQueue", "Arn"]},
+            "Condition": {
+                "ArnEquals": {
+                    "aws:SourceArn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:s3:::${Project}-${EnvName}-landing-"
+                        "${AWS::AccountId}-${AWS::Region}"
+                    }
+                },
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+            },
+        }
+    ]
+    # The ARN in the condition is the landing bucket's, by the name it is given.
+    assert resources["LandingBucket"]["Properties"]["BucketName"] == {
+        "Fn::Sub": "${Project}-${EnvName}-landing-${AWS::AccountId}-${AWS::Region}"
+    }
+    # S3 encrypts what it sends with the queue's key: the key policy lets it, in this account.
+    key = resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+    (s3_use,) = [s for s in key if s.get("Principal", {}).get("Service") == "s3.amazonaws.com"]
+    assert sorted(s3_use["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert s3_use["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_the_crawler_role_consumes_only_its_queue(templates: dict[str, dict[str, Any]]) -> None:
+    role = templates["glue"]["Resources"]["CrawlerRole"]["Properties"]
+    statements = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"]}
+    consume = statements["ConsumeCrawlEvents"]
+    # Exactly the actions "Accelerating crawls using Amazon S3 event notifications" lists.
+    assert sorted(consume["Action"]) == sorted(
+        [
+            "sqs:DeleteMessage",
+            "sqs:GetQueueUrl",
+            "sqs:ListDeadLetterSourceQueues",
+            "sqs:ReceiveMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ListQueueTags",
+            "sqs:SetQueueAttributes",
+            "sqs:PurgeQueue",
+        ]
+    )
+    assert consume["Resource"] == {
+        "Fn::ImportValue": {"Fn::Sub": "${Project}-${EnvName}-CrawlEventQueueArn"}
+    }
+    sqs_anywhere = [
+        s["Sid"]
+        for s in statements.values()
+        if any(str(a).startswith("sqs:") for a in as_list(s["Action"]))
+    ]
+    assert sqs_anywhere == ["ConsumeCrawlEvents"]
 
 
 def test_the_rules_route_daily_csv_files_and_the_airports_file_to_their_machines(

@@ -12,6 +12,7 @@ them (`from_notice`, `make cost NOTICE=...`); the table says which. Prices are `
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ class LoadAssumptions:
     # a producer of compressed files crawls on every load (CrawlCompressedFile).
     header_changes_per_month: float = 1.0
     compressed_files: bool = False
+    files_per_day: int = 1  # daily_flights/ objects a day lands: one S3 event each
     measured: frozenset[str] = frozenset()
 
     @property
@@ -251,9 +253,11 @@ def load_lines(
             "Glue crawler",
             f"{load.crawls_per_month:g} crawl(s) "
             f"({'every compressed load' if load.compressed_files else 'header changes'})"
-            f" x {prices.CRAWLER_DPUS} DPU x 10 min minimum",
+            f" x {prices.CRAWLER_DPUS} DPU x 10 min minimum, each reading at most"
+            f" {_retention_days(params):g} days of folders (S3 event mode)",
             crawl * load.crawls_per_month,
         ),
+        crawl_events_line(params, load),
         Line(
             "per load",
             "CodeBuild (dbt)",
@@ -275,6 +279,31 @@ def load_lines(
             transitions * days,
         ),
     ]
+
+
+def _retention_days(params: dict[str, str]) -> float:
+    return float(params.get("CrawlEventRetentionSeconds", "1209600")) / 86400
+
+
+def crawl_events_line(params: dict[str, str], load: LoadAssumptions = LOAD) -> Line:
+    """The crawler's S3 event queue (storage.yaml, CrawlEventQueue): S3 sends one message
+    per daily_flights/ object; a crawl receives and deletes the queued ones, at most the
+    retention's worth (the events of days the state machine registered itself expire
+    unread), ten per call; SSE-KMS adds a KMS request per send and per receive call (the
+    data key is reused for 5 minutes, and sends are a day apart)."""
+    sends = load.files_per_day * prices.DAYS_PER_MONTH
+    queued = min(_retention_days(params), prices.DAYS_PER_MONTH) * load.files_per_day
+    receives = math.ceil(queued / 10) + 1  # the last call finds the queue empty
+    deletes = math.ceil(queued / 10)
+    requests = sends + load.crawls_per_month * (receives + deletes)
+    kms = sends + load.crawls_per_month * receives
+    return Line(
+        "per load",
+        "SQS crawl events",
+        f"{sends:g} events + {load.crawls_per_month * (receives + deletes):g} crawler calls"
+        f" ({requests:g} requests, {kms:g} KMS requests)",
+        requests * prices.SQS_REQUEST + kms * prices.KMS_REQUEST,
+    )
 
 
 def report(

@@ -2,8 +2,9 @@
 pricing pages gave them when this table was written (AWS Glue pricing, AWS CodeBuild pricing,
 AWS Step Functions pricing, Amazon Redshift pricing (Serverless), AWS PrivateLink pricing,
 Amazon VPC pricing (NAT gateway), AWS KMS pricing, AWS Secrets Manager pricing, Amazon
-CloudWatch pricing, Amazon QuickSight pricing). Other regions cost more or less; data
-transfer and storage are left out (small for this pipeline). Update the numbers here, nowhere else.
+CloudWatch pricing, Amazon QuickSight pricing, Amazon SQS pricing). Other regions cost more
+or less; data transfer and storage are left out (small for this pipeline). Update the numbers
+here, nowhere else.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ REDSHIFT_MINIMUM_SECONDS = 60
 INTERFACE_ENDPOINT_AZ_HOUR = 0.01
 NAT_GATEWAY_HOUR = 0.045
 KMS_KEY_MONTH = 1.00
+KMS_REQUEST = 0.03 / 10_000  # symmetric-key requests (an SSE-KMS queue's data keys)
+SQS_REQUEST = 0.40 / 1_000_000  # standard queue, per request (after the monthly free tier)
 SECRET_MONTH = 0.40
 ALARM_MONTH = 0.10
 # Amazon QuickSight (Enterprise, month-to-month): per user; the dashboards stack only.

@@ -162,6 +162,23 @@ GLUE_CRAWLER = [
     Call("glue:UpdateTable", "{catalog_table}", "catalog"),
     Call("glue:BatchCreatePartition", "{catalog_table}", "partitions"),
     Call("glue:GetConnection", "{connection_jdbc}", "JDBC connection"),
+    # Event mode: the SQS actions AWS lists for the crawler's role ("Accelerating crawls
+    # using Amazon S3 event notifications", AWS Glue Developer Guide), on its queue; the
+    # queue is SSE-KMS, so reading a message decrypts with the data key.
+    *(
+        Call(action, "{crawl_queue}", "S3 event mode")
+        for action in (
+            "sqs:DeleteMessage",
+            "sqs:GetQueueUrl",
+            "sqs:ListDeadLetterSourceQueues",
+            "sqs:ReceiveMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ListQueueTags",
+            "sqs:SetQueueAttributes",
+            "sqs:PurgeQueue",
+        )
+    ),
+    Call("kms:Decrypt", "{data_key}", "SSE-KMS queue messages"),
     *log_writes("{crawler_log_group}", "crawler logs"),
     *ENI,
 ]

@@ -56,6 +56,11 @@ def load_handler_permissions(path: Path = DATA) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))["types"]
 
 
+def _queue_arn(url: str) -> str:
+    account, name = url.rstrip("/").split("/")[-2:]
+    return f"arn:{PARTITION}:sqs:{REGION}:{account}:{name}"
+
+
 def names(stacks: dict[str, Stack]) -> dict[str, str]:
     """Placeholder values for calls.py and asl.py, from the resolved stacks."""
 
@@ -84,6 +89,7 @@ def names(stacks: dict[str, Stack]) -> dict[str, str]:
         f"redshift!{project}-{env}-admin-AbC123",
         "job": res("glue", "LoadJob").arn,
         "crawler": res("glue", "DailyFlightsCrawler").arn,
+        "crawl_queue": res("storage", "CrawlEventQueue").arn,
         "connection_jdbc": res("glue", "WarehouseJdbcConnection").arn,
         "catalog_database": res("glue", "CatalogDatabase").arn,
         "catalog_table": res("glue", "CatalogDatabase").arn.replace(":database/", ":table/")
@@ -314,7 +320,8 @@ def _target(
     if resource.type == "AWS::SNS::Subscription":
         return [(resource.properties["TopicArn"], {})]
     if resource.type == "AWS::SQS::QueuePolicy":
-        return [(values["dlq"], {})]
+        # Queues are given by URL (Ref): https://sqs.<region>.amazonaws.com/<account>/<name>.
+        return [(_queue_arn(url), {}) for url in resource.properties["Queues"]]
     if service == "logs" and resource.type == "AWS::EC2::FlowLog":
         return [("*", {})]
     if service == "logs" and resource.type == "AWS::StepFunctions::StateMachine":
@@ -385,7 +392,6 @@ def execution_role_requests(stacks: dict[str, Stack], data: dict[str, Any]) -> l
     values = names(stacks)
     namespace = stacks["warehouse"].resources.get("Namespace")  # absent for postgres (local)
     values["namespace"] = namespace.arn if namespace else ""
-    values["dlq"] = stacks["orchestration"].resources["TriggerDeadLetterQueue"].arn
     tags = _tags(stacks)
     requests: dict[tuple[str, str], Request] = {}
     for stack_name in (s for s in WORKLOAD_STACKS if s in stacks):
@@ -524,6 +530,12 @@ def boundary_cap_requests(stacks: dict[str, Stack]) -> list[Request]:
             "another state machine",
         ),
         deny("sns:Publish", f"{arn}:sns:{region_account}:other", "another topic"),
+        deny("sqs:ReceiveMessage", f"{arn}:sqs:{region_account}:other", "another queue"),
+        deny(
+            "sqs:PurgeQueue",
+            f"{arn}:sqs:{region_account}:{project}-{other_env}-crawl-events",
+            "another environment's queue",
+        ),
         deny("codebuild:StartBuild", f"{arn}:codebuild:{region_account}:project/other", "a build"),
         deny("glue:GetTable", f"{arn}:glue:{region_account}:table/other/t", "another catalog"),
         deny(

@@ -11,7 +11,13 @@ What a crawl does, per S3 target `s3://bucket/prefix/`:
   from sampled rows (bigint, double, boolean, string); `key=value` folders become string
   partition keys and every partition is registered (existing ones are left alone).
 - SchemaChangePolicy.UpdateBehavior LOG keeps an existing table's schema; the default
-  UPDATE_IN_DATABASE replaces it. Tables are never deleted.
+  UPDATE_IN_DATABASE replaces it. With LOG and the configuration's
+  CrawlerOutput.Tables.AddOrUpdateBehavior MergeNewColumns ("Add new columns only",
+  "Preventing a crawler from changing an existing schema"), columns the files add join the
+  table; existing columns keep their type and are never dropped. Tables are never deleted.
+- RecrawlPolicy CRAWL_EVENT_MODE: after the first successful crawl since the crawler was
+  created or updated, a crawl lists only the folders named by the S3 events in the target's
+  queue (crawl_events); before it, the whole target.
 - JDBC, DynamoDB and other non-S3 targets are logged as skipped (nothing to crawl locally).
 
 The crawler is RUNNING while it works, then STOPPING for a moment (as in AWS), then READY;
@@ -22,6 +28,7 @@ LastCrawl carries SUCCEEDED or FAILED with the error. A log per crawl is kept un
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -32,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flightline_localstack import settings
+from flightline_localstack.services.glue import crawl_events
 from flightline_localstack.services.glue.crawler_tables import (
     CrawlError,
     Schema,
@@ -67,6 +75,7 @@ def start(crawler, fake_crawl, account_id: str, region: str) -> Crawl:
     folder = settings.CRAWLS_DIR / re.sub(r"[^A-Za-z0-9_.-]", "_", crawler.name)
     folder.mkdir(parents=True, exist_ok=True)
     record = Crawl(crawler.name, fake_crawl.crawl_id, folder / f"{fake_crawl.crawl_id}.log")
+    record.crawler_version = crawler.version
     glue_stores[account_id][region].crawls.setdefault(crawler.name, []).append(record)
     threading.Thread(
         target=_run,
@@ -93,7 +102,14 @@ def _run(record: Crawl, crawler, fake_crawl, account_id: str, region: str) -> No
         for target in targets.get("S3Targets") or []:
             if record.cancel_requested:
                 break
-            _crawl_s3_target(record, crawler, clients, target)
+            if crawl_events.in_event_mode(crawler.recrawl_policy) and _crawled_since_update(
+                account_id, region, crawler, record
+            ):
+                _crawl_queued_folders(record, crawler, clients, target)
+            else:
+                if crawl_events.in_event_mode(crawler.recrawl_policy):
+                    record.log("Crawl is not running in S3 event mode")  # a full listing
+                _crawl_s3_target(record, crawler, clients, target)
         if record.cancel_requested:
             record.status = "CANCELLED"
         else:
@@ -120,6 +136,51 @@ def _run(record: Crawl, crawler, fake_crawl, account_id: str, region: str) -> No
         fake_crawl.end_time = record.completed_on
         crawler.crawl_elapsed_time = int((time.monotonic() - started) * 1000)
         fake_crawl.status = "FAILED" if record.status == "FAILED" else "COMPLETED"
+
+
+# --- S3 event mode (crawl_events; "Accelerating crawls using Amazon S3 event notifications")
+
+
+def _crawled_since_update(account_id: str, region: str, crawler, current: Crawl) -> bool:
+    """Whether this crawler's definition, as it is now, has crawled successfully before."""
+    history = glue_stores[account_id][region].crawls.get(crawler.name, [])
+    return any(
+        crawl is not current
+        and crawl.status == "SUCCEEDED"
+        and crawl.crawler_version == crawler.version
+        for crawl in history
+    )
+
+
+def _crawl_queued_folders(record: Crawl, crawler, clients, target: dict) -> None:
+    bucket, prefix = split_s3(target.get("Path") or "")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    record.log("The crawl is running by consuming Amazon S3 events.")
+    try:
+        events = crawl_events.receive(clients.sqs, target["EventQueueArn"], bucket, prefix)
+    except crawl_events.EventMessageError as error:
+        raise CrawlError(str(error)) from error
+    except clients.sqs.exceptions.QueueDoesNotExist as error:
+        raise CrawlError(f"EventQueueArn {target['EventQueueArn']}: {error}") from error
+    record.log(
+        f"{len(events.receipts)} messages: {len(events.folders)} folders to list, "
+        f"{events.ignored} records outside the target"
+    )
+    exclusions = list(target.get("Exclusions") or [])
+    keys = sorted(
+        key
+        for folder_bucket, folder in sorted(events.folders)
+        for key in list_keys(clients.s3, folder_bucket, folder, exclusions, root=prefix, deep=False)
+    )
+    record.folders_listed = len(events.folders)
+    record.log(f"target {target.get('Path')}: {len(keys)} data files in the queued folders")
+    if keys:
+        for layout in layouts(bucket, prefix, keys, crawler.table_prefix):
+            _register_table(record, crawler, clients.glue, clients.s3, layout)
+    if not record.cancel_requested:
+        crawl_events.delete(clients.sqs, events)
+        record.log(f"{len(events.receipts)} consumed messages deleted")
 
 
 # --- registering tables and partitions ----------------------------------------------------
@@ -192,11 +253,41 @@ def _register_table(record: Crawl, crawler, glue, s3, layout: TableLayout) -> No
             glue.update_table(DatabaseName=database, TableInput=table_input)
             record.tables_updated += 1
             record.log(f"table {database}.{layout.name} updated")
+        elif _merges_new_columns(crawler) and _new_columns(existing, schema):
+            table_input = _with_new_columns(existing, schema)
+            glue.update_table(DatabaseName=database, TableInput=table_input)
+            record.tables_updated += 1
+            added = ", ".join(c["Name"] for c in _new_columns(existing, schema))
+            record.log(f"table {database}.{layout.name}: new columns merged ({added})")
         else:
             record.log(f"table {database}.{layout.name} exists; schema kept (UpdateBehavior LOG)")
             table_input["StorageDescriptor"] = existing.get("StorageDescriptor", {})
     if partition_keys:
         _register_partitions(record, glue, database, layout, files, table_input)
+
+
+def _merges_new_columns(crawler) -> bool:
+    """CrawlerOutput.Tables.AddOrUpdateBehavior MergeNewColumns in the configuration JSON."""
+    try:
+        configuration = json.loads(crawler.configuration or "{}")
+    except json.JSONDecodeError as error:
+        raise CrawlError(f"Crawler configuration is not JSON: {error}") from error
+    tables = configuration.get("CrawlerOutput", {}).get("Tables", {})
+    return tables.get("AddOrUpdateBehavior") == "MergeNewColumns"
+
+
+def _new_columns(existing: dict, schema: Schema) -> list[dict[str, str]]:
+    known = {c["Name"] for c in existing.get("StorageDescriptor", {}).get("Columns", [])}
+    known |= {k["Name"] for k in existing.get("PartitionKeys", [])}
+    return [c for c in schema.glue_columns() if c["Name"] not in known]
+
+
+def _with_new_columns(existing: dict, schema: Schema) -> dict:
+    """The existing table as a TableInput, its columns followed by the new ones."""
+    descriptor = dict(existing.get("StorageDescriptor", {}))
+    descriptor["Columns"] = [*descriptor.get("Columns", []), *_new_columns(existing, schema)]
+    keys = ("Name", "Description", "Owner", "Retention", "PartitionKeys", "TableType", "Parameters")
+    return {**{k: existing[k] for k in keys if k in existing}, "StorageDescriptor": descriptor}
 
 
 def _register_partitions(record, glue, database, layout, files, table_input) -> None:

@@ -82,14 +82,20 @@ def layouts(bucket: str, prefix: str, keys: list[str], table_prefix: str | None)
     return layouts
 
 
-def list_keys(s3, bucket: str, prefix: str, exclusions: list[str]) -> list[str]:
+def list_keys(
+    s3, bucket: str, prefix: str, exclusions: list[str], root: str | None = None, deep=True
+) -> list[str]:
+    """Data files under s3://bucket/prefix (only the folder's own files unless deep), minus
+    the Exclusions, which match keys relative to the target's root (default: prefix)."""
+    root = prefix if root is None else root
+    listing = {"Bucket": bucket, "Prefix": prefix, **({} if deep else {"Delimiter": "/"})}
     keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    for page in s3.get_paginator("list_objects_v2").paginate(**listing):
         for item in page.get("Contents", []):
             key = item["Key"]
             if key.endswith("/") or not is_data_file(key.rsplit("/", 1)[-1]):
                 continue
-            relative = key[len(prefix) :]
+            relative = key[len(root) :]
             if any(fnmatch.fnmatch(relative, pattern) for pattern in exclusions):
                 continue
             keys.append(key)

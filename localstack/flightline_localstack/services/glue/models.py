@@ -52,6 +52,8 @@ class Crawl:
     tables_created: int = 0
     tables_updated: int = 0
     partitions_created: int = 0
+    crawler_version: int = 0  # the crawler definition's version the crawl ran with
+    folders_listed: int | None = None  # S3 event mode: the folders its events named
 
     def log(self, message: str) -> None:
         line = f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {message}"

@@ -19,7 +19,7 @@ from localstack.state import StateVisitor
 
 from flightline_localstack.dispatch import aws_error, existing, full_moto_dispatch_table
 from flightline_localstack.processes import stop_runs
-from flightline_localstack.services.glue import crawler_runner, job_runner
+from flightline_localstack.services.glue import crawl_events, crawler_runner, job_runner
 from flightline_localstack.services.glue.models import (
     GlueStore,
     cancel_running_crawls,
@@ -223,15 +223,26 @@ class GlueProvider(ServiceLifecycleHook):
         job.last_modified_on = datetime.now(UTC)
         return {"JobName": name}
 
+    @handler("CreateCrawler", expand=False)
+    def create_crawler(self, context: RequestContext, request: dict) -> dict:
+        _check_event_mode(request.get("Targets"), request.get("RecrawlPolicy"))
+        return call_moto(context)
+
     @handler("UpdateCrawler", expand=False)
     def update_crawler(self, context: RequestContext, request: dict) -> dict:
         name = request["Name"]
         crawler = _crawler(context, name)
         if crawler.status != "READY":
             raise aws_error("CrawlerRunningException", f"Crawler with name {name} is running")
+        _check_event_mode(
+            request.get("Targets", crawler.targets),
+            request.get("RecrawlPolicy", crawler.recrawl_policy),
+        )
         for key, attribute in CRAWLER_ATTRIBUTES.items():
             if key in request:
                 setattr(crawler, attribute, request[key])
+        # A new version: in event mode the next crawl lists the whole target again
+        # (crawler_runner, "Crawl is not running in S3 event mode").
         crawler.version += 1
         crawler.last_updated = datetime.now(UTC)
         return {}
@@ -343,6 +354,15 @@ class GlueProvider(ServiceLifecycleHook):
         }
         if last.error_message:
             data["LastCrawl"]["ErrorMessage"] = last.error_message
+
+
+def _check_event_mode(targets: dict | None, recrawl_policy: dict | None) -> None:
+    """Refuse what "Accelerating crawls using Amazon S3 event notifications" rules out
+    (crawl_events.check_config), as the Glue API refuses invalid input."""
+    try:
+        crawl_events.check_config(targets, recrawl_policy)
+    except crawl_events.EventModeConfigError as error:
+        raise aws_error("InvalidInputException", str(error)) from error
 
 
 @aws_provider(api="glue")
