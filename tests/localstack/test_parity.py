@@ -33,7 +33,9 @@ def assert_parity(call: calls.Call, recorded_label: str) -> None:
 
 @pytest.mark.parametrize("script", [SUCCEEDS, FAILING], ids=["succeeded", "failed"])
 def test_get_job_run_fits_the_model(glue, s3, localstack_bucket, script):
-    job = _job(glue, s3, localstack_bucket, script)
+    # Sized as the pipeline's job is (cloudformation/glue.yaml): its day machine reads the
+    # run's WorkerType and NumberOfWorkers into the notice (day_load's RunGlueJob).
+    job = _job(glue, s3, localstack_bucket, script, WorkerType="G.1X", NumberOfWorkers=2)
     run_id = glue.start_job_run(JobName=job, Arguments={"--flight_date": "2024-01-01"})["JobRunId"]
     running = calls.call(glue, "GetJobRun", "running", JobName=job, RunId=run_id)
     ended = wait_job_run_done(glue, job, run_id)
@@ -41,6 +43,12 @@ def test_get_job_run_fits_the_model(glue, s3, localstack_bucket, script):
     assert_parity(running, "day")
     assert_parity(calls.call(glue, "GetJobRun", "day", JobName=job, RunId=run_id), "day")
     assert ended["JobRunState"] in ("SUCCEEDED", "FAILED")
+    read_by_the_pipeline = ("Id", "JobRunState", "ExecutionTime", "ExecutionClass")
+    assert {k: ended[k] for k in ("WorkerType", "NumberOfWorkers")} == {
+        "WorkerType": "G.1X",
+        "NumberOfWorkers": 2,
+    }
+    assert all(k in ended for k in read_by_the_pipeline)
 
 
 def test_get_crawler_fits_the_model(glue, s3, database, localstack_bucket):
