@@ -6,7 +6,9 @@
 #   make deploy ENV=dev STACKS=ci-deploy-role    once per account/env, by an administrator
 #   make deploy-local                            start LocalStack, deploy ENV=local to it
 #   make smoke ENV=dev [ENDPOINT=http://...]     read-only checks of a deployed environment
-#   make e2e-aws ENV=sandbox                     one sample day through a deployed env, followed
+#   make e2e-aws ENV=sandbox                     one sample day through a deployed env, followed,
+#                                                the emulated calls' answers recorded in var/parity/
+#   make parity RECORDED=var/parity/sandbox-...  a local recording against the model and AWS's
 # The workload stacks are created by the CI role stack's CloudFormation execution role (the
 # deploy tool reads its ARN from that stack); CFN_ROLE_ARN=... names another one.
 
@@ -53,10 +55,19 @@ smoke: venv ## Read-only checks of a deployed env: make smoke ENV=dev [ENDPOINT=
 	$(PY) -m tools.deploy.smoke --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
 	  $(if $(REGION),--region $(REGION))
 
+RECORD_DIR ?=
+LOCAL ?=
+RECORDED ?=
+
 .PHONY: e2e-aws
-e2e-aws: venv ## Upload a sample day to a deployed env and follow it: make e2e-aws ENV=sandbox [REGION=...] [ENDPOINT=...]
+e2e-aws: venv ## Upload a sample day to a deployed env, follow it, record the emulated calls' answers: make e2e-aws ENV=sandbox [REGION=...] [ENDPOINT=...] [RECORD_DIR=...]
 	$(PY) -m tools.e2e.run_day --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
-	  $(if $(REGION),--region $(REGION))
+	  $(if $(REGION),--region $(REGION)) $(if $(RECORD_DIR),--record-dir $(RECORD_DIR))
+
+.PHONY: parity
+parity: venv ## Check a local recording against botocore's model and a sandbox one: make parity [LOCAL=var/parity/local-...] [RECORDED=var/parity/sandbox-...]
+	$(PY) -m tools.parity check $(if $(LOCAL),--local $(LOCAL)) \
+	  $(if $(RECORDED),--recorded $(RECORDED))
 
 .PHONY: deploy-local
 deploy-local: localstack-up ## Start LocalStack and deploy ENV=local to it

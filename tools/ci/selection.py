@@ -24,6 +24,7 @@ LANE_PREFIXES = (
     "data/sample/",
     "tools/deploy/",
     "tools/e2e/",
+    "tools/parity/",
     "tools/backfill/",
     "tools/local/",
     "tests/e2e/",

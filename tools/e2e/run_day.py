@@ -6,10 +6,13 @@ Reads the environment's stack outputs (landing bucket, day and airports state ma
 uploads the airports file when the bucket lacks it (or holds another version) and waits for
 that execution, then uploads one day of data/sample to the landing bucket, finds the execution
 its event started and follows it state by state (nested runs in place) with the same follower
-the local end-to-end tests and the demo use (tools/e2e/follow.py). Exits 0 when the day's
-execution SUCCEEDED and its run summary is in the bucket. Nothing here is AWS-specific: with
---endpoint-url it runs against LocalStack,
-which is how the tests prove it.
+the local end-to-end tests and the demo use (tools/e2e/follow.py). Then, unless --no-record,
+records the responses of the calls the local plugin emulates about that run (GetJobRun,
+GetCrawler, BatchGetBuilds, DescribeStatement, ...) into --record-dir, by default
+var/parity/<env>-<UTC time>/ (tools/parity/record.py; compare with `make parity`).
+Exits 0 when the day's execution SUCCEEDED, its run summary is in the bucket and the
+recording was written. Nothing here is AWS-specific: with --endpoint-url it runs against
+LocalStack, which is how the tests prove it.
 """
 
 from __future__ import annotations
@@ -34,15 +37,18 @@ from tools.e2e.follow import (
     upload_if_changed,
     wait_until,
 )
+from tools.parity import record as parity_record
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample"
 AIRPORTS_KEY = "dim/airports.csv"
 
 
-def stack_outputs(cfn: Any, config: EnvConfig) -> dict[str, str]:
+def stack_outputs(
+    cfn: Any, config: EnvConfig, stacks: tuple[str, ...] = ("storage", "orchestration")
+) -> dict[str, str]:
     outputs: dict[str, str] = {}
-    for stack in ("storage", "orchestration"):
+    for stack in stacks:
         name = config.stack_name(stack)
         try:
             described = cfn.describe_stacks(StackName=name)["Stacks"][0]
@@ -67,9 +73,12 @@ def run_day(
     sample: Path = SAMPLE,
     out: Callable[[str], None] = print,
     timeout: float = 3600,
+    record_dir: Path | None = None,
 ) -> int:
-    """Upload one sample day to the env's landing bucket and follow its execution."""
-    outputs = stack_outputs(client("cloudformation"), config)
+    """Upload one sample day to the env's landing bucket and follow its execution; with
+    `record_dir`, record the emulated calls' responses about the run there."""
+    stacks = parity_record.STACKS if record_dir else ("storage", "orchestration")
+    outputs = stack_outputs(client("cloudformation"), config, stacks)
     bucket = outputs["LandingBucketName"]
     s3, sfn = client("s3"), client("stepfunctions")
     # The rules route: a daily file starts the day machine, the airports file its own.
@@ -93,6 +102,8 @@ def run_day(
     arn = _started(index, day_key, before)
     out(f"execution {arn}")
     ended = follow(sfn, {day: arn}, out=out, timeout=timeout)[day]
+    if record_dir is not None:  # a failed run's answers are worth recording too
+        parity_record.record_run(client, outputs, ended, record_dir, out=out)
     if ended["status"] != "SUCCEEDED":
         out(f"{day}: {ended['status']} (see the execution's history and the failure notice)")
         return 1
@@ -109,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     add_target_arguments(parser)
     parser.add_argument("--day", default="2024-01-01", help="a day of data/sample")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to follow")
+    parser.add_argument(
+        "--record-dir", type=Path, help="where to record (default var/parity/<env>-<UTC time>)"
+    )
+    parser.add_argument("--no-record", action="store_true", help="record nothing")
     args = parser.parse_args(argv)
     try:
         target = open_target(args)
@@ -119,8 +134,11 @@ def main(argv: list[str] | None = None) -> int:
             args.day,
             out=lambda m: print(m, flush=True),
             timeout=args.timeout,
+            record_dir=None
+            if args.no_record
+            else args.record_dir or parity_record.default_directory(args.env),
         )
-    except (ConfigError, WaitTimeout) as error:
+    except (ConfigError, WaitTimeout, parity_record.RecordError) as error:
         print(f"e2e failed: {error}", file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as error:

@@ -1,0 +1,5 @@
+import sys
+
+from tools.parity.cli import main
+
+sys.exit(main())
