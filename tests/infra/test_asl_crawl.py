@@ -174,3 +174,18 @@ def test_a_new_column_in_a_file_that_did_not_start_the_day_crawls(catalog, asl) 
     assert again["crawl"]["ran"] is False, again["crawl"]
     assert catalog.last_crawl() == crawled
     assert catalog.has_partition("2024-03-03")
+
+
+def test_a_day_declared_empty_is_registered_and_changes_no_record(catalog, asl) -> None:
+    """`_NO_FLIGHTS` alone: no header, no column to learn. The rules before the comparison
+    read only paths found present (a missing one would be an uncatchable States.Runtime)."""
+    catalog.load_day(asl, "2024-03-01", {"flights.csv": _csv(HEADER)})
+    recorded, crawled = catalog.recorded(), catalog.last_crawl()
+
+    empty = catalog.load_day(asl, "2024-03-02", {"_NO_FLIGHTS": b""})
+
+    assert empty["run"]["summary"]["headers"]["distinct"] == 0
+    assert empty["crawl"]["ran"] is False, empty["crawl"]
+    assert catalog.last_crawl() == crawled
+    assert catalog.recorded() == recorded
+    assert catalog.has_partition("2024-03-02")
