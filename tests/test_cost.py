@@ -6,9 +6,11 @@ import dataclasses
 
 import pytest
 
+from tools.cost import cli as cost_cli
 from tools.cost import prices
 from tools.cost.model import (
     LOAD,
+    LoadAssumptions,
     environment,
     fixed_lines,
     from_notice,
@@ -61,11 +63,11 @@ def test_variable_part_follows_the_parameters() -> None:
     assert doubled.monthly == pytest.approx(
         2 * _line(load_lines(templates, params), "Redshift").monthly
     )
-    # one crawl a month (one header change) against one per daily load (compressed files)
-    every_day = dataclasses.replace(LOAD, compressed_files=True)
-    crawler = _line(load_lines(templates, params, every_day), "Glue crawler")
+    # one crawl per header change, each billed alone
+    two = dataclasses.replace(LOAD, header_changes_per_month=2)
+    crawler = _line(load_lines(templates, params, two), "Glue crawler")
     assert crawler.monthly == pytest.approx(
-        prices.DAYS_PER_MONTH * _line(load_lines(templates, params), "Glue crawler").monthly
+        2 * _line(load_lines(templates, params), "Glue crawler").monthly
     )
 
 
@@ -121,22 +123,23 @@ def test_the_warehouse_is_priced_from_the_measured_load_and_says_what_it_assumed
     assert "75 s (measured)" in glue.quantity
 
 
-def test_crawls_follow_the_design_one_per_header_change_and_every_compressed_load() -> None:
-    """The state machine crawls once per header change; a .gz file's header is not read, so
-    every compressed load crawls (stepfunctions/pipeline.asl.json, CrawlCompressedFile). Each
-    crawl is billed at least the 10-minute minimum."""
+def test_crawls_follow_the_design_one_per_header_change_compressed_or_not() -> None:
+    """The day crawl machine runs after the job and crawls only when the headers the job read
+    (gzip included) are not the ones the table was crawled from (stepfunctions/day_crawl.asl.json,
+    CompareHeaders): one crawl per header change, however the producer compresses its files.
+    Each crawl is billed at least the 10-minute minimum."""
     templates, params = environment("dev")
     one = prices.CRAWLER_DPUS * prices.CRAWLER_MINIMUM_SECONDS / 3600 * prices.CRAWLER_DPU_HOUR
     steady = dataclasses.replace(LOAD, header_changes_per_month=0)
     assert _line(load_lines(templates, params, steady), "Glue crawler").monthly == 0
     two = dataclasses.replace(LOAD, header_changes_per_month=2)
-    assert _line(load_lines(templates, params, two), "Glue crawler").monthly == pytest.approx(
-        2 * one
-    )
-    gz = dataclasses.replace(LOAD, header_changes_per_month=0, compressed_files=True)
-    assert _line(load_lines(templates, params, gz), "Glue crawler").monthly == pytest.approx(
-        prices.DAYS_PER_MONTH * one
-    )
+    line = _line(load_lines(templates, params, two), "Glue crawler")
+    assert line.monthly == pytest.approx(2 * one)
+    assert "header changes" in line.quantity
+    # No what-if makes a compressed producer crawl every day any more.
+    assert "compressed_files" not in {f.name for f in dataclasses.fields(LoadAssumptions)}
+    with pytest.raises(SystemExit):
+        cost_cli.main(["--env", "dev", "--compressed"])
 
 
 def test_a_crawl_reads_at_most_the_queue_retention_and_the_queue_costs_next_to_nothing() -> None:

@@ -42,6 +42,9 @@ class FlightFile:
     extra_columns: tuple[str, ...]  # beyond the contract: kept in staging.flights.extra_columns
     compressed: bool = False  # told by the content (gzip magic bytes), not the name
     lines: int = 0  # physical lines, header included
+    # The first line as written (decompressed; a byte-order mark or the CR of CRLF kept):
+    # the run summary's headers, from which the day crawl decides (headers.py).
+    header_line: str = ""
 
     @property
     def optional_columns(self) -> tuple[str, ...]:
@@ -179,8 +182,8 @@ class FileScan:
         self._check(carry, final=True)
         if self.first_line is None:
             self.first_line = head + carry
-        text = self.first_line.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
-        self.header_line = text
+        self.written_header_line = self.first_line.decode("utf-8")
+        self.header_line = self.written_header_line.removeprefix("\ufeff").rstrip("\r\n")
 
     def _check(self, data: bytes, final: bool) -> bytes:
         """Check `data`; return the tail to carry into the next chunk (a split sequence)."""
@@ -286,8 +289,11 @@ def discover_day(storage: Storage, flight_date: dt.date) -> Day:
         header = next(csv.reader([scan.header_line]))
         column_for, extras = map_header(header, name)
         files.append(
-            FlightFile(uri, name, tuple(header), column_for, extras, scan.compressed, scan.lines)
-        )
+            FlightFile(
+                uri, name, tuple(header), column_for, extras, scan.compressed, scan.lines,
+                scan.written_header_line,
+            )
+        )  # fmt: skip
     if not files and not declared_empty:
         raise InputContractError(f"no flight files (*.csv, *.csv.gz) under {storage.join(prefix)}")
     return Day(files, declared_empty, ignored)

@@ -26,6 +26,7 @@ from .contract import (
 )
 from .day_checks import FAILURE, Thresholds, check_day
 from .failure import JobFailure, cause_of, describe
+from .headers import header_summary
 from .inputs import Day, FlightFile, discover_day, parse_airports
 from .outputs import run_paths, staged_files, write_airport_rejects, write_staged
 from .storage import Storage
@@ -236,6 +237,7 @@ def run_job(
             for f in files
         ]
         summary.ignored_files = day.ignored
+        summary.headers = header_summary((f.name, f.header_line) for f in files)
         for name in day.ignored:
             log.warning("%s: not read: not named *.csv or *.csv.gz", name)
         summary.extra_columns = list(extra_column_names(files))

@@ -17,6 +17,9 @@ class RunSummary:
     # Columns beyond the contract, kept per row in staging.flights.extra_columns (the notice
     # carries the whole summary, so it names them too).
     extra_columns: list[str] = field(default_factory=list)
+    # The distinct header lines the day's files had (headers.py): the day crawl, after the
+    # job, crawls only when they are not the ones the catalog table was crawled from.
+    headers: dict = field(default_factory=dict)
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0

@@ -176,7 +176,7 @@ def lane_duplicates(lane: Lane) -> dict[str, Any]:
 
 
 def lane_operations(lane: Lane) -> dict[str, Any]:
-    """A crawler already running when the execution starts; then a failing dbt data test."""
+    """A crawler already running when the execution comes to crawl; then a failing dbt test."""
     out: dict[str, Any] = {}
     glue = lane.client("glue")
     crawler = lane.deployment.outputs("glue").get("DailyFlightsCrawlerName") or next(
@@ -184,31 +184,37 @@ def lane_operations(lane: Lane) -> dict[str, Any]:
     )
     lane.seed({"dim/airports.csv": AIRPORTS})  # its own route: the backfill lane
     day, key = "2024-01-01", "daily_flights/date=2024-01-01/flights.csv"
-    # Hold the crawler busy: the emulator keeps a crawler tagged so STOPPING for that long,
-    # far longer than the upload needs to reach the execution's StartCrawler.
+    lane.put(key, sample_day(day))
+    sfn = lane.client("stepfunctions")
+
+    def events() -> list[dict[str, Any]]:
+        found = lane.executions.for_key(key)
+        return history(sfn, found[0]["executionArn"]) if found else []
+
+    def at_the_job() -> bool:
+        return any(e.get("stateEnteredEventDetails", {}).get("name") == "RunGlueJob"
+                   for e in events())  # fmt: skip
+
+    # The crawl is decided after the job (on the headers it read): hold the crawler busy from
+    # the job's start. The emulator keeps a crawler tagged so STOPPING that many seconds,
+    # longer than the job takes to reach StartCrawler even on a busy machine.
+    wait_until(at_the_job, "the execution to reach the Glue job", 180, 0.3)
     account = lane.client("sts").get_caller_identity()["Account"]
     arn = f"arn:aws:glue:{glue.meta.region_name}:{account}:crawler/{crawler}"
-    # Long enough for the execution to get past the day's quiet period to StartCrawler even
-    # on a busy machine.
-    glue.tag_resource(ResourceArn=arn, TagsToAdd={STOPPING_SECONDS_TAG: "60"})
+    glue.tag_resource(ResourceArn=arn, TagsToAdd={STOPPING_SECONDS_TAG: "90"})
     try:
         glue.start_crawler(Name=crawler)
-        lane.put(key, sample_day(day))
-        sfn = lane.client("stepfunctions")
 
         def waited() -> bool:
             """StartCrawler was refused and a later poll saw the crawler still busy."""
-            found = lane.executions.for_key(key)
-            if not found:
-                return False
-            events = history(sfn, found[0]["executionArn"])
-            polled = [o["crawler"]["state"] for o in state_outputs(events, "GetCrawler")]
-            return "Glue.CrawlerRunningException" in task_errors(events) and any(
+            seen = events()
+            polled = [o["crawler"]["state"] for o in state_outputs(seen, "GetCrawler")]
+            return "Glue.CrawlerRunningException" in task_errors(seen) and any(
                 state != "READY" for state in polled
             )
 
         out["refused_seen"] = bool(
-            wait_until(waited, "the execution to find the crawler running", 120, 0.3)
+            wait_until(waited, "the execution to find the crawler running", 150, 0.3)
         )
     finally:
         glue.untag_resource(ResourceArn=arn, TagsToRemove=[STOPPING_SECONDS_TAG])

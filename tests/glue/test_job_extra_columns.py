@@ -8,6 +8,7 @@ import csv
 import json
 
 import psycopg
+from flightline_glue import layout
 from flightline_glue.outputs import write_staged
 from flightline_glue.storage import LocalStorage
 from flightline_glue.transform import read_flight_files
@@ -49,6 +50,16 @@ def test_extra_columns_reach_staging_with_every_value(spark, landing, tmp_path, 
         "b.csv": ([], ["flightnum", "Gate"]),
         "c.csv": (["TailNumber"], []),
     }
+    # The summary the day load reads lists each file's header as written: the day crawl,
+    # after the job, crawls because a file that did not start the day has new columns.
+    written = json.loads((tmp_path / "output" / layout.summary_key("run-extras", DAY)).read_text())
+    folder = f"daily_flights/date={DAY}"
+    assert written["headers"]["distinct"] == 3
+    assert sorted((h["line"], h["files"]) for h in written["headers"]["lines"]) == [
+        (f"{HEADER},FlightNum,CRSDepTime", [f"{folder}/a.csv"]),
+        (f"{HEADER},TailNumber", [f"{folder}/c.csv"]),
+        (f"flightnum,{HEADER},Gate", [f"{folder}/b.csv"]),
+    ]
     # Every value as written (a quoted comma, an empty field, a space); columns a file lacks
     # are null; a file without extras has none, its adopted column has a column of its own.
     assert extras_loaded(pg_database) == {

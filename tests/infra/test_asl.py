@@ -98,12 +98,13 @@ def test_the_pipeline_steps_in_order(machines: dict[str, dict[str, Any]]) -> Non
     assert nested_machine(day["FingerprintDay"]) == "day_fingerprint"
     assert day["FingerprintDay"]["Next"] == "DayLoadedBefore"
     assert nested_machine(day["LoadDay"]) == "day_load"
-    assert machines["day_load"]["StartAt"] == "CrawlOrRegisterPartition"
-    assert nested_machine(load["CrawlOrRegisterPartition"]) == "day_crawl"
-    assert load["CrawlOrRegisterPartition"]["Next"] == "RunGlueJob"
+    assert machines["day_load"]["StartAt"] == "RunGlueJob"
     assert load["RunGlueJob"]["Next"] == "ReadRunSummary"
     assert load["ReadRunSummary"]["Next"] == "RecordDayPending"
-    assert load["RecordDayPending"]["Next"] == "BuildNow"
+    # The crawl after the job: it decides on the headers the job read (the run summary).
+    assert load["RecordDayPending"]["Next"] == "CrawlOrRegisterPartition"
+    assert nested_machine(load["CrawlOrRegisterPartition"]) == "day_crawl"
+    assert load["CrawlOrRegisterPartition"]["Next"] == "BuildNow"
     assert load["BuildNow"]["Default"] == "BuildMarts"
     assert nested_machine(load["BuildMarts"]) == "marts_build"
     assert machines["marts_build"]["StartAt"] == "AcquireDbtLock"
@@ -304,25 +305,32 @@ def test_the_crawler_runs_only_for_a_new_table_or_changed_columns(
         if state["Type"] == "Pass" and state.get("ResultPath") == "$.crawl"
     }
     ran = {name for name, result in reasons.items() if result["ran"]}
-    assert ran == {
-        "CrawlCompressedFile",
-        "CrawlUnreadableHeader",
-        "CrawlNewTable",
-        "CrawlNoRecord",
-        "CrawlHeaderChanged",
-    }
+    assert ran == {"CrawlNewTable", "CrawlNoRecord", "CrawlHeadersChanged"}
     assert all(states[name]["Next"] == "StartCrawler" for name in ran)
-    # Skipped or done, the crawl machine ends and the day load runs the job next.
+    # No state reads a file: the headers are the job's, every file's, gzip included.
+    assert not [n for n, s in states.items() if "s3:" in s.get("Resource", "")]
+    # Skipped or done, the crawl machine ends and the day load goes on to dbt.
     assert states["CrawlSkipped"]["Next"] == "CatalogReady"
     assert states["CatalogReady"]["Type"] == "Succeed"
-    assert machines["day_load"]["States"]["CrawlOrRegisterPartition"]["Next"] == "RunGlueJob"
+    assert machines["day_crawl"]["StartAt"] == "GetCatalogTable"
     assert states["GetCatalogTable"]["Catch"][0]["Next"] == "CrawlNewTable"
-    assert states["SameHeader"]["Choices"][0]["StringEqualsPath"] == "$.header.line"
-    assert states["SameHeader"]["Choices"][0]["Next"] == "RegisterPartition"
-    assert states["SameHeader"]["Default"] == "CrawlHeaderChanged"
-    # the header is recorded only after a successful crawl
+    assert states["ReadCrawledHeaders"]["Next"] == "CompareHeaders"
+    no_record, no_headers, no_files, same = states["CompareHeaders"]["Choices"]
+    assert no_record["Next"] == "CrawlNoRecord"
+    assert no_headers["Next"] == "CrawlHeadersChanged"  # a summary without headers
+    assert no_files["Next"] == "RegisterPartition"  # a declared-empty day: nothing to learn
+    # One digest over every distinct header line of the day (flightline_glue.headers).
+    assert same == {
+        "Variable": "$.run.summary.headers.sha256",
+        "StringEqualsPath": "$.crawled.Item.headers_sha256.S",
+        "Next": "RegisterPartition",
+    }
+    assert states["CompareHeaders"]["Default"] == "CrawlHeadersChanged"
+    # the headers are recorded only after a successful crawl, the digest the next comparison
     assert states["CrawlerReady"]["Choices"][0]["Next"] == "CheckLastCrawl"
-    assert states["LastCrawlSucceeded"]["Choices"][0]["Next"] == "RecordCrawledHeader"
+    assert states["LastCrawlSucceeded"]["Choices"][0]["Next"] == "RecordCrawledHeaders"
+    item = states["RecordCrawledHeaders"]["Parameters"]["Item"]
+    assert item["headers_sha256"] == {"S.$": "$.run.summary.headers.sha256"}
     # and the notice says whether it ran and why
     notice = machines["day_load"]["States"]["BuildSuccessNotice"]["Parameters"]
     assert notice["crawler.$"] == "$.crawl"

@@ -70,7 +70,7 @@ def test_s3_throttling_and_server_errors_are_retried_by_their_real_name(
     listings = {
         "day": "CountDayFiles",
         "day_fingerprint": "ListDayFiles",
-        "day_crawl": "ReadHeader",
+        "day_load": "ReadRunSummary",
     }
     for machine, name in listings.items():
         retried = {e for r in machines[machine]["States"][name]["Retry"] for e in r["ErrorEquals"]}

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from flightline_glue import layout
+from flightline_glue.headers import header_summary
+from flightline_glue.summary import RunSummary
 
 # `States.Format('literal', $.a.b, $.c)`: the only form the ASL uses for these keys.
 _FORMAT = re.compile(r"^States\.Format\('(?P<template>[^']*)'(?P<args>(?:, *\$[.\w]+)*)\)$")
@@ -99,6 +101,24 @@ def _statement(templates: dict[str, dict[str, Any]], stack: str, sid: str) -> di
                 if statement.get("Sid") == sid:
                     return statement
     raise AssertionError(f"no statement {sid} in {stack}")
+
+
+_SUMMARY_PATH = re.compile(r"\$\.run\.summary((?:\.\w+|\[\d+\])*)")
+
+
+def test_every_summary_field_the_machines_read_is_one_the_job_writes(
+    machines: dict[str, Any],
+) -> None:
+    """A path into the run summary the job does not write fails the execution uncatchably
+    (States.Runtime) on AWS: each one must exist in a summary the job writes."""
+    written = RunSummary("2024-01-02", RUN_ID).__dict__
+    written["headers"] = header_summary([("daily_flights/date=2024-01-02/a.csv", "A,B")])
+    read = {m for m in _SUMMARY_PATH.findall(str(machines)) if m}
+    assert {".headers.sha256", ".headers.lines[0]", ".headers.lines"} <= read
+    for path in read:
+        document: Any = written
+        for part in re.findall(r"\.(\w+)|\[(\d+)\]", path):
+            document = document[part[0]] if part[0] else document[int(part[1])]
 
 
 def test_the_bucket_rules_and_grants_name_the_layouts_prefixes(

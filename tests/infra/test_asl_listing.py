@@ -1,11 +1,9 @@
 """How the day machines list and read a day's files where S3 answers differently on AWS.
 
-Three answers LocalStack gives more kindly than AWS, each kept from failing silently:
+Two answers LocalStack gives more kindly than AWS, each kept from failing silently:
 - an emptied day folder: reading `Contents` of the listing would be a `States.Runtime` error,
   which `States.ALL` does not catch ("Handling errors in Step Functions workflows");
-- a listing cut at 1000 keys covers part of the day ("ListObjectsV2");
-- a removed trigger file answers 403, not 404, to a role whose `s3:ListBucket` is limited to
-  prefixes ("GetObject", Permissions).
+- a listing cut at 1000 keys covers part of the day ("ListObjectsV2").
 """
 
 from __future__ import annotations
@@ -63,14 +61,3 @@ def test_a_day_of_more_than_one_listing_page_is_never_called_unchanged(
     (same,) = machines["day"]["States"]["SameContentLoaded"]["Choices"]
     assert same["Next"] == "BuildUnchangedNotice"
     assert {"Variable": "$.files.truncated", "BooleanEquals": False} in same["And"]
-
-
-def test_a_removed_trigger_file_lets_the_crawler_decide_on_aws_too(
-    machines: dict[str, Any],
-) -> None:
-    catches = machines["day_crawl"]["States"]["ReadHeader"]["Catch"]
-    unreadable = next(c for c in catches if c["Next"] == "CrawlUnreadableHeader")
-    # 404 where the role may list the key's prefix (LocalStack), 403 on AWS: AccessDenied is
-    # not an error of S3's API model, so the SDK integration names it S3.S3Exception.
-    assert {"S3.NoSuchKeyException", "S3.S3Exception"} <= set(unreadable["ErrorEquals"])
-    assert catches[-1]["ErrorEquals"] == ["States.ALL"]

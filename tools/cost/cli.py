@@ -1,6 +1,6 @@
 """`make cost ENV=dev [COST_ARGS=...]`: the modelled monthly cost of an environment
-(tools.cost.model). `--set Param=Value`, `--header-changes-per-month N` and `--compressed`
-(a producer of .gz files: every load crawls) model a what-if;
+(tools.cost.model). `--set Param=Value` and `--header-changes-per-month N` (one crawl each,
+compressed files or not) model a what-if;
 `--notice FILE` takes the usage a run's success notice measured instead of the assumptions."""
 
 from __future__ import annotations
@@ -21,17 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--header-changes-per-month", type=float, default=LOAD.header_changes_per_month
     )
-    parser.add_argument("--compressed", action="store_true", help="the producer sends .gz files")
     parser.add_argument(
         "--notice", type=Path, help="a run's success notice (JSON): its measured usage"
     )
     args = parser.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.set)
-    load = dataclasses.replace(
-        LOAD,
-        header_changes_per_month=args.header_changes_per_month,
-        compressed_files=args.compressed,
-    )
+    load = dataclasses.replace(LOAD, header_changes_per_month=args.header_changes_per_month)
     if args.notice:
         try:
             notice = json.loads(args.notice.read_text(encoding="utf-8"))

@@ -34,17 +34,16 @@ class LoadAssumptions:
     load_warehouse_seconds: float = 30  # the job's delete + COPY batch
     build_warehouse_seconds: float = 60  # the day's dbt build's queries
     state_transitions: int = 45  # the success path of the state machine, polls included
-    # The state machine crawls only when a file's header differs from the one the table was
-    # crawled from: one crawl per header change. A .gz file's header is not read there, so
-    # a producer of compressed files crawls on every load (CrawlCompressedFile).
+    # The day crawl machine, after the job, crawls only when the day's header lines (every
+    # file's, as the job read them, gzip included) are not the ones the table was crawled
+    # from: one crawl per header change, compressed files or not.
     header_changes_per_month: float = 1.0
-    compressed_files: bool = False
     files_per_day: int = 1  # daily_flights/ objects a day lands: one S3 event each
     measured: frozenset[str] = frozenset()
 
     @property
     def crawls_per_month(self) -> float:
-        return prices.DAYS_PER_MONTH if self.compressed_files else self.header_changes_per_month
+        return self.header_changes_per_month
 
     def label(self, name: str) -> str:
         return "measured" if name in self.measured else "assumed"
@@ -251,8 +250,7 @@ def load_lines(
         Line(
             "per load",
             "Glue crawler",
-            f"{load.crawls_per_month:g} crawl(s) "
-            f"({'every compressed load' if load.compressed_files else 'header changes'})"
+            f"{load.crawls_per_month:g} crawl(s) (header changes)"
             f" x {prices.CRAWLER_DPUS} DPU x 10 min minimum, each reading at most"
             f" {_retention_days(params):g} days of folders (S3 event mode)",
             crawl * load.crawls_per_month,

@@ -46,13 +46,13 @@ INTEGRATIONS: dict[str, list[Call]] = {
         Call("glue:GetJobRuns", "{job}", "startJobRun.sync polls"),
         Call("glue:BatchStopJobRun", "{job}", "startJobRun.sync stops on abort"),
     ],
-    # A run summary (runs/...); a daily file's header is HEADER_READ (by the task's Key).
+    # A run summary (runs/...): the only object a state machine reads (task_calls).
     "aws-sdk:s3:getObject": [
         Call("s3:GetObject", "{landing}/runs/date=2024-01-01/run_id=r/summary.json", "summary"),
         Call("kms:Decrypt", "{data_key}", "SSE-KMS summary"),
     ],
     # The pipeline-state table (dbt lock, each day's latest event and loaded fingerprint, the
-    # crawled header): the optimized DynamoDB integrations act on the table.
+    # crawled headers' digest): the optimized DynamoDB integrations act on the table.
     **{
         f"dynamodb:{op[0].lower()}{op[1:]}": [
             Call(f"dynamodb:{op}", "{lock_table}", f"dynamodb:{op}"),
@@ -94,19 +94,14 @@ INTEGRATIONS: dict[str, list[Call]] = {
     ],
 }
 
-# GetObject of the file that started the day (Key.$ the trigger key): its header line.
-HEADER_READ = [
-    Call("s3:GetObject", "{landing}/daily_flights/date=2024-01-01/f.csv", "a daily file's header"),
-    Call("kms:Decrypt", "{data_key}", "header of an SSE-KMS file"),
-]
-
 
 def task_calls(task: dict[str, Any]) -> list[Call] | None:
-    """The calls of one task; None when its integration has no declared permissions."""
+    """The calls of one task; None when its integration has no declared permissions (a
+    GetObject of anything but a run summary among them: its needs are not declared here)."""
     integration = task["Resource"].removeprefix(TASK_PREFIX)
     key = str(task.get("Parameters", {}).get("Key.$", ""))
     if integration == "aws-sdk:s3:getObject" and "runs/" not in key:
-        return HEADER_READ
+        return None
     return INTEGRATIONS.get(integration)
 
 
