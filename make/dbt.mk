@@ -32,8 +32,13 @@ docs: venv pg-up ## Generate the single-file dbt docs site into build/dbt-docs/i
 	@echo "docs site: $(DBT_DOCS_DIR)/index.html"
 
 .PHONY: lint-sql
-lint-sql: venv pg-up ## Lint the dbt models and tests with sqlfluff (dbt templater)
-	eval "$$($(PY) -m tools.local postgres env --as dbt)" && cd $(DBT_DIR) && ../$(VENV)/bin/sqlfluff lint .
+# The dbt templater needs the database: started for the lint and stopped after it when it
+# was not running before (as make test does; KEEP_SERVICES=1 keeps it).
+lint-sql: venv ## Lint the dbt models and tests with sqlfluff (dbt templater)
+	$(if $(filter 1,$(KEEP_SERVICES)),FLIGHTLINE_KEEP_SERVICES=1 )$(PY) -m tools.local around -- \
+	  sh -c '$(PY) -m tools.local postgres start && \
+	    eval "$$($(PY) -m tools.local postgres env --as dbt)" && \
+	    cd $(DBT_DIR) && ../$(VENV)/bin/sqlfluff lint .'
 
 LINT_TARGETS += lint-sql
 
