@@ -32,7 +32,8 @@ from tests.e2e.lanes import (
 from tools.cost.model import run_price
 from tools.e2e.follow import state_outputs, task_errors
 
-# The ops lane holds the crawler busy for 90 s: polls (1 s apart locally) must outlast it.
+# The ops lane holds the crawler busy until the execution has polled it busy once: the polls
+# (1 s apart locally) must outlast the seconds that takes on a busy machine.
 # The files lane writes a day's three files a second apart: a 10 s quiet period (5 s in the
 # local env) still covers them when the machine is busy (a run at load 20 saw two loads).
 PIPELINE_PARAMETERS = {"CrawlerMaxPolls": "150", "DayQuietSeconds": "10"}
@@ -337,6 +338,16 @@ def test_the_sandbox_e2e_command_follows_a_day_through_the_deployed_env(outcomes
     ), lines
     assert any(line.strip().startswith(f"{SMOKE_DAY}  => SUCCEEDED") for line in lines), lines
     assert any(line.startswith(f"{SMOKE_DAY}: run summary ") for line in lines), lines
+
+
+def test_the_sandbox_recording_of_a_local_run_fits_the_api_model(outcomes) -> None:
+    """`make e2e-aws` records the emulated calls' responses; on the local deployment every
+    one it records fits botocore's output shape and matches the example's calls and types."""
+    reports = lane(outcomes, "backfill")["parity"]
+    assert [r.name for r in reports if r.missing] == []
+    failed = [line for r in reports if r.failed for line in r.lines()]
+    assert failed == []
+    assert len(reports) >= 8, [r.name for r in reports]
 
 
 def test_a_backfill_loads_each_day_then_builds_once(outcomes) -> None:

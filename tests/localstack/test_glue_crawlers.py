@@ -160,3 +160,28 @@ def test_unknown_crawler_is_entity_not_found(glue):
     with pytest.raises(ClientError) as error:
         glue.start_crawler(Name=unique("missing"))
     assert error.value.response["Error"]["Code"] == "EntityNotFoundException"
+
+
+def test_a_tagged_crawler_stays_stopping_until_its_tag_is_removed(
+    glue, s3, database, localstack_bucket
+):
+    """The tests' hold on a busy crawler (crawler_runner.STOPPING_SECONDS_TAG): STOPPING, and
+    so refusing StartCrawler, for as long as the tag stays; READY soon after it is removed."""
+    s3.put_object(
+        Bucket=localstack_bucket, Key="daily_flights/date=2024-01-01/f.csv", Body=FLIGHTS_DAY1
+    )
+    crawler = _crawler(glue, database, f"s3://{localstack_bucket}/daily_flights/")
+    arn = f"arn:aws:glue:{glue.meta.region_name}:000000000000:crawler/{crawler}"
+    glue.tag_resource(ResourceArn=arn, TagsToAdd={"flightline:emulator-stopping-seconds": "300"})
+    glue.start_crawler(Name=crawler)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while glue.get_crawler(Name=crawler)["Crawler"]["State"] != "STOPPING":
+        assert time.monotonic() < deadline, "the crawler never reached STOPPING"
+        time.sleep(0.05)
+    time.sleep(1.0)  # the untagged default hold (1 s) has passed
+    with pytest.raises(ClientError) as refused:
+        glue.start_crawler(Name=crawler)
+    assert refused.value.response["Error"]["Code"] == "CrawlerRunningException"
+    glue.untag_resource(ResourceArn=arn, TagsToRemove=["flightline:emulator-stopping-seconds"])
+    assert _crawl_to_ready(glue, crawler)[-1] == "READY"
+    assert glue.get_crawler(Name=crawler)["Crawler"]["LastCrawl"]["Status"] == "SUCCEEDED"

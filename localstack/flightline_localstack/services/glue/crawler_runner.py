@@ -59,8 +59,11 @@ LOG = logging.getLogger(__name__)
 SAMPLE_FILES_PER_TABLE = 20
 
 # A crawler tagged with this key stays STOPPING that many seconds: a way for tests to hold a
-# crawler busy (AWS crawls take minutes; emulated ones take a second).
+# crawler busy (AWS crawls take minutes; emulated ones take a second). The tag is read again
+# while the crawler waits, so removing it ends the hold: a test holds the crawler exactly as
+# long as it needs, however slow a busy machine makes the rest of the run.
 STOPPING_SECONDS_TAG = "flightline:emulator-stopping-seconds"
+STOPPING_POLL_SECONDS = 0.2
 
 
 def stopping_seconds(crawler=None) -> float:
@@ -69,6 +72,12 @@ def stopping_seconds(crawler=None) -> float:
         if tagged:
             return float(tagged)
     return float(os.environ.get("FLIGHTLINE_CRAWLER_STOPPING_SECONDS", "1.0"))
+
+
+def _hold_stopping(crawler) -> None:
+    entered = time.monotonic()
+    while (left := stopping_seconds(crawler) - (time.monotonic() - entered)) > 0:
+        time.sleep(min(left, STOPPING_POLL_SECONDS))
 
 
 def start(crawler, fake_crawl, account_id: str, region: str) -> Crawl:
@@ -131,7 +140,7 @@ def _run(record: Crawl, crawler, fake_crawl, account_id: str, region: str) -> No
     finally:
         # Like AWS: the crawler passes through STOPPING before it is READY again.
         fake_crawl.status = "STOPPING"
-        time.sleep(stopping_seconds(crawler))
+        _hold_stopping(crawler)
         record.completed_on = datetime.now(UTC)
         fake_crawl.end_time = record.completed_on
         crawler.crawl_elapsed_time = int((time.monotonic() - started) * 1000)
