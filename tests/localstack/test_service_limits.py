@@ -82,6 +82,21 @@ def test_states_hash_refuses_input_over_10000_characters(localstack_client) -> N
     assert refused["status"] == "FAILED"
 
 
+def test_a_wildcard_path_selects_a_list_even_of_one_value(localstack_client) -> None:
+    # "Paths" (Step Functions Developer Guide): indefinite JsonPath expressions (a wildcard)
+    # select an array, of one value too; a Map over the keys of a one-file day relies on it.
+    keys = {
+        "StartAt": "Keys",
+        "States": {
+            "Keys": {"Type": "Pass", "Parameters": {"keys.$": "$.Contents[*].Key"}, "End": True}
+        },
+    }
+    for contents in ([{"Key": "a.csv"}], [{"Key": "a.csv"}, {"Key": "b.csv"}]):
+        ended = _run(localstack_client, keys, {"Contents": contents})
+        assert ended["status"] == "SUCCEEDED", ended
+        assert json.loads(ended["output"]) == {"keys": [c["Key"] for c in contents]}
+
+
 def test_sse_kms_etags_are_not_content_md5s_but_checksums_are_stable(
     localstack_client, localstack_bucket
 ) -> None:
