@@ -42,8 +42,9 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt glue/pyproject.toml
 venv: $(VENV_STAMP) ## Create .venv (Python 3.13) with the runtime, test, lint and dbt packages
 
 .PHONY: check-java
-check-java:
+check-java: venv
 	@command -v java >/dev/null || { echo "error: Java not found: Spark 4.1 needs a JRE 17 (Debian/Ubuntu: apt-get install -y default-jre-headless)" >&2; exit 1; }
+	@$(PY) -m tools.local spark-classes
 
 # The suite in parallel workers; a module's tests stay in one worker (module-scoped fixtures:
 # one dbt database, one set of lanes). Tiers are derived from what each test touches

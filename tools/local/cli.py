@@ -3,6 +3,7 @@
     python -m tools.local postgres start|stop|destroy|status|env|url [--as loader|dbt|crawler]
     python -m tools.local localstack install|start|stop|restart|status|env|url|logs|python [--force]
     python -m tools.local around -- COMMAND...   (stops the services COMMAND started)
+    python -m tools.local spark-classes          (the class-data archive Spark starts from)
 
 `python` prints the project's one Python (3.13), which the Makefile builds every venv with.
 
@@ -48,6 +49,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "around", help="run a command, then stop the local services it started"
     )
     around.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARG ...]")
+    services.add_parser(
+        "spark-classes", help="write the class-data archive local Spark starts from, if missing"
+    )
     return parser.parse_args(argv)
 
 
@@ -59,12 +63,27 @@ def main(argv: list[str] | None = None) -> int:
             print("usage: python -m tools.local around -- COMMAND [ARG ...]", file=sys.stderr)
             return 2
         return run_around(command)
+    if args.service == "spark-classes":
+        return run_spark_classes()
     run = run_postgres if args.service == "postgres" else run_localstack
     try:
         return run(args)
     except ServiceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+def run_spark_classes() -> int:
+    from tools.local.spark_classes import SparkClassesError, ensure_archive
+
+    try:
+        archive, written = ensure_archive()
+    except SparkClassesError as error:  # only slower sessions: say so, do not stop the run
+        print(f"warning: {error}", file=sys.stderr)
+        return 0
+    if written:
+        print(f"Spark class-data archive written: {archive}")
+    return 0
 
 
 def run_postgres(args: argparse.Namespace) -> int:
