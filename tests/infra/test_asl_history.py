@@ -1,0 +1,206 @@
+"""The bound on history events (tools/deploy/asl_history.py): a Standard execution fails at
+25,000 events ("Step Functions service quotas"), so every loop must be bounded and its bound
+times its events must fit. Synthetic machines show what the check refuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.deploy import asl_history
+from tools.deploy.asl_history import Machine, UnboundedLoop
+
+CATCH_ALL = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}]
+GET_CRAWLER = "arn:aws:states:::aws-sdk:glue:getCrawler"
+
+
+def poller(*, counted: bool = True, retries: int = 0) -> dict[str, Any]:
+    """Poll a crawler until READY; counted: at most ${MaxPolls} times, as day_crawl does."""
+    poll: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": GET_CRAWLER,
+        "Parameters": {"Name": "crawler"},
+        "ResultSelector": {"state.$": "$.Crawler.State"},
+        "ResultPath": "$.crawler",
+        "TimeoutSeconds": 60,
+        "Catch": [*CATCH_ALL],
+        "Next": "CountPoll" if counted else "Ready",
+    }
+    if retries:
+        poll["Retry"] = [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": retries}]
+    ready = [{"Variable": "$.crawler.state", "StringEquals": "READY", "Next": "Done"}]
+    states: dict[str, Any] = {
+        "Start": {
+            "Type": "Pass",
+            "Parameters": {"polls": 0, "max_polls.$": "States.StringToJson('${MaxPolls}')"},
+            "ResultPath": "$.event",
+            "Next": "Poll",
+        },
+        "Poll": poll,
+        "Ready": {"Type": "Choice", "Choices": ready, "Default": "Wait"},
+        "Wait": {"Type": "Wait", "Seconds": 30, "Next": "Poll"},
+        "Done": {"Type": "Succeed"},
+        "Failed": {"Type": "Fail", "Error": "Failed"},
+        "TimedOut": {"Type": "Fail", "Error": "Flightline.CrawlerTimeout"},
+    }
+    if counted:
+        states["CountPoll"] = {
+            "Type": "Pass",
+            "Parameters": {"count.$": "States.MathAdd($.event.polls, 1)"},
+            "ResultPath": "$.poll",
+            "Next": "StorePollCount",
+        }
+        states["StorePollCount"] = {
+            "Type": "Pass",
+            "InputPath": "$.poll.count",
+            "ResultPath": "$.event.polls",
+            "Next": "Ready",
+        }
+        ready.append(
+            {
+                "Variable": "$.event.polls",
+                "NumericGreaterThanEqualsPath": "$.event.max_polls",
+                "Next": "TimedOut",
+            }
+        )
+    return {"StartAt": "Start", "States": states}
+
+
+def bound(definition: dict[str, Any], **substitutions: str) -> asl_history.Bound:
+    machine = Machine("poller", definition, substitutions)
+    return asl_history.machine_bound(machine, [machine])
+
+
+def test_a_loop_without_a_counter_is_refused() -> None:
+    with pytest.raises(UnboundedLoop, match=r"unbounded loop through Poll, Ready, Wait"):
+        bound(poller(counted=False), MaxPolls="60")
+
+
+def test_a_loop_with_a_way_round_that_skips_the_counter_is_refused() -> None:
+    definition = poller()
+    # A throttled poll goes straight to the Choice: that way round adds nothing to the counter.
+    throttled = {"ErrorEquals": ["Glue.ThrottlingException"], "ResultPath": None, "Next": "Ready"}
+    definition["States"]["Poll"]["Catch"].insert(0, throttled)
+    with pytest.raises(UnboundedLoop, match="a way round the loop does not add to"):
+        bound(definition, MaxPolls="60")
+
+
+def test_a_counter_whose_maximum_has_no_value_is_refused() -> None:
+    with pytest.raises(UnboundedLoop, match=r"\$\{MaxPolls\} \(no value\)"):
+        bound(poller())
+
+
+def test_a_counted_loop_is_its_rounds_times_its_heaviest_round() -> None:
+    small, large = bound(poller(), MaxPolls="10"), bound(poller(), MaxPolls="110")
+    (loop,) = small.loops
+    assert loop.states == ("CountPoll", "Poll", "Ready", "StorePollCount", "Wait")
+    assert "Ready: $.event.polls from " in loop.bound
+    assert "${MaxPolls} = 10" in loop.bound
+    # Every state of the round once: the poll (a task of one attempt), four others.
+    task = asl_history.STATE_EVENTS + asl_history.ATTEMPT_EVENTS
+    assert loop.round_events == task + 4 * asl_history.STATE_EVENTS
+    # 100 more polls allowed: 100 more rounds, nothing else changes.
+    assert large.events - small.events == 100 * loop.round_events
+
+
+def test_retries_count_towards_a_round() -> None:
+    plain, retried = bound(poller(), MaxPolls="10"), bound(poller(retries=4), MaxPolls="10")
+    assert retried.loops[0].round_events - plain.loops[0].round_events == (
+        4 * asl_history.ATTEMPT_EVENTS
+    )
+
+
+def test_a_loop_whose_bound_times_its_events_reaches_the_quota_is_refused(
+    tmp_path: Path,
+) -> None:
+    asl = tmp_path / "stepfunctions" / "poller.asl.json"
+    asl.parent.mkdir()
+    asl.write_text(json.dumps(poller(retries=4)))
+    template = tmp_path / "orchestration.yaml"
+    template.write_text(
+        json.dumps(
+            {
+                "Parameters": {"MaxPolls": {"Type": "String", "Default": "60"}},
+                "Resources": {
+                    "Poller": {
+                        "Type": "AWS::StepFunctions::StateMachine",
+                        "Metadata": {"DefinitionFile": "stepfunctions/poller.asl.json"},
+                        "Properties": {
+                            "StateMachineType": "STANDARD",
+                            "DefinitionSubstitutions": {"MaxPolls": {"Ref": "MaxPolls"}},
+                        },
+                    }
+                },
+            }
+        )
+    )
+    parameters = tmp_path / "parameters"
+    parameters.mkdir()
+    # dev keeps the default, 60 polls; prod allows 1,000 polls of 25 events (a retried poll).
+    for env, extra in (("dev", {}), ("prod", {"MaxPolls": "1000"})):
+        (parameters / f"{env}.json").write_text(
+            json.dumps({"parameters": {"EnvName": env, **extra}})
+        )
+    lines, problems = asl_history.check([asl], template, parameters)
+    (problem,) = problems
+    assert problem.startswith("poller (prod): up to ")
+    assert "not under the 25,000 of a Standard execution" in problem
+    assert "loop CountPoll, Poll, Ready, StorePollCount, Wait" in problem
+    assert "${MaxPolls} = 1000" in problem
+    (line,) = lines
+    assert line.startswith("poller: at most ")
+    assert "(dev)" in line
+    assert "(prod)" in line
+
+
+def test_a_map_over_its_input_needs_a_choice_that_limits_its_length() -> None:
+    record = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::dynamodb:updateItem",
+        "TimeoutSeconds": 60,
+        "End": True,
+    }
+    definition: dict[str, Any] = {
+        "StartAt": "Split",
+        "States": {
+            "Split": {
+                "Type": "Pass",
+                "Parameters": {"days.$": "States.StringSplit($.dates, ',')"},
+                "ResultPath": "$.split",
+                "Next": "EachDay",
+            },
+            "EachDay": {
+                "Type": "Map",
+                "ItemsPath": "$.split.days",
+                "ItemProcessor": {"StartAt": "Record", "States": {"Record": record}},
+                "End": True,
+            },
+        },
+    }
+    with pytest.raises(UnboundedLoop, match="whose length no Choice before it limits"):
+        bound(definition)
+    definition["StartAt"] = "Count"
+    definition["States"]["Count"] = {
+        "Type": "Pass",
+        "Parameters": {
+            "count.$": "States.ArrayLength(States.StringSplit($.dates, ','))",
+            "max.$": "States.StringToJson('${MaxDays}')",
+        },
+        "ResultPath": "$.days",
+        "Next": "TooMany",
+    }
+    definition["States"]["TooMany"] = {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": "$.days.count", "NumericGreaterThanPath": "$.days.max", "Next": "No"}
+        ],
+        "Default": "Split",
+    }
+    definition["States"]["No"] = {"Type": "Fail", "Error": "TooLong"}
+    limited = bound(definition, MaxDays="30")
+    (loop,) = limited.loops
+    assert (loop.states, loop.rounds) == (("EachDay",), 30)
+    assert "TooMany refuses more than" in loop.bound
