@@ -5,6 +5,7 @@ times its events must fit. Synthetic machines show what the check refuses."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +205,187 @@ def test_a_map_over_its_input_needs_a_choice_that_limits_its_length() -> None:
     (loop,) = limited.loops
     assert (loop.states, loop.rounds) == (("EachDay",), 30)
     assert "TooMany refuses more than" in loop.bound
+
+
+# --- marts_build: the wait for the dbt lock ends ---------------------------------------------
+def _get(data: Any, path: str) -> Any:
+    for key in path.removeprefix("$").strip(".").split(".") if path != "$" else []:
+        data = data[key]
+    return data
+
+
+def _put(data: dict[str, Any], path: str | None, value: Any) -> dict[str, Any]:
+    if path is None:
+        return data
+    if path == "$":
+        return value
+    *parents, last = path.removeprefix("$.").split(".")
+    here = data
+    for key in parents:
+        here = here.setdefault(key, {})
+    here[last] = value
+    return data
+
+
+FORMAT = re.compile(r"^States\.Format\('([^']*)', (.+)\)$")
+
+
+def _evaluate(expression: str, data: Any, substitutions: dict[str, str]) -> Any:
+    """The forms the lock loop's Pass states use: a path, MathAdd, StringToJson of a
+    substitution, Format of paths; the context ($$) as a placeholder."""
+    if expression.startswith("$$"):
+        return "context"
+    if added := asl_history.MATH_ADD.match(expression):
+        return _get(data, added[1]) + int(added[2])
+    if parameter := asl_history.FROM_PARAMETER.match(expression):
+        return json.loads(substitutions[parameter[1]])
+    if formatted := FORMAT.match(expression):
+        return formatted[1].format(*(_get(data, p.strip()) for p in formatted[2].split(",")))
+    assert expression.startswith("$"), expression
+    return _get(data, expression)
+
+
+def _parameters(template: Any, data: Any, substitutions: dict[str, str]) -> Any:
+    if not isinstance(template, dict):
+        return template
+    return {
+        key.removesuffix(".$"): (
+            _evaluate(value, data, substitutions)
+            if key.endswith(".$")
+            else _parameters(value, data, substitutions)
+        )
+        for key, value in template.items()
+    }
+
+
+def _present(data: Any, path: str) -> bool:
+    try:
+        _get(data, path)
+    except (KeyError, TypeError):
+        return False
+    return True
+
+
+def _chosen(state: dict[str, Any], data: Any) -> str:
+    """The rules the lock path uses: IsPresent, StringEquals, NumericGreaterThanEqualsPath."""
+    for rule in state["Choices"]:
+        variable = rule["Variable"]
+        if "IsPresent" in rule:
+            matched = _present(data, variable) == rule["IsPresent"]
+        elif "StringEquals" in rule:
+            matched = _get(data, variable) == rule["StringEquals"]
+        elif "NumericGreaterThanEqualsPath" in rule:
+            matched = _get(data, variable) >= _get(data, rule["NumericGreaterThanEqualsPath"])
+        else:
+            raise AssertionError(f"rule not modelled: {rule}")
+        if matched:
+            return rule["Next"]
+    return state["Default"]
+
+
+def walk(
+    asl: dict[str, Any],
+    data: dict[str, Any],
+    answers: dict[str, list[Any]],
+    substitutions: dict[str, str],
+    steps: int = 10_000,
+) -> tuple[list[str], dict[str, Any]]:
+    """The states a run goes through, and its data at the end. Pass and Choice states are
+    evaluated; a Task takes its next answer in `answers` (an error name goes to the catcher
+    that names it, anything else is put at its ResultPath); a Wait passes."""
+    name, path = asl["StartAt"], []
+    for _ in range(steps):
+        path.append(name)
+        state = asl["States"][name]
+        if state["Type"] in ("Succeed", "Fail"):
+            return path, data
+        if state["Type"] == "Choice":
+            name = _chosen(state, data)
+            continue
+        if state["Type"] == "Pass":
+            value = _parameters(state.get("Parameters", {}), data, substitutions)
+            data = _put(data, state.get("ResultPath", "$"), value)
+        elif state["Type"] == "Task":
+            queue = answers[name]
+            answer = queue.pop(0) if len(queue) > 1 else queue[0]
+            if isinstance(answer, str):
+                catcher = next(
+                    c
+                    for c in state["Catch"]
+                    if answer in c["ErrorEquals"] or c["ErrorEquals"] == ["States.ALL"]
+                )
+                data = _put(data, catcher.get("ResultPath", "$"), {"Error": answer})
+                name = catcher["Next"]
+                continue
+            data = _put(data, state.get("ResultPath", "$"), answer)
+        name = state["Next"]
+    raise AssertionError(f"no end after {steps} states: {path[-12:]}")
+
+
+BUSY = "DynamoDB.ConditionalCheckFailedException"
+# A lock held all along by an execution that keeps running.
+HELD = {
+    "AcquireDbtLock": [BUSY],
+    "ReadDbtLock": [{"Item": {"holder": {"S": "arn:aws:states:::execution:marts:other"}}}],
+    "DescribeDbtLockHolder": [{"status": "RUNNING"}],
+    "NotifyFailure": [{}],
+}
+MARTS_INPUT = {
+    "event": {"bucket": "landing", "key": "daily_flights/date=2024-01-02/a.csv"},
+    "date": {"flight_date": "2024-01-02", "trigger_key": "daily_flights/date=2024-01-02/a.csv"},
+}
+
+
+def _marts_substitutions(templates: dict[str, Any]) -> dict[str, str]:
+    declared = templates["orchestration"]["Parameters"]
+    return {"DbtLockMaxAttempts": declared["DbtLockMaxAttempts"]["Default"]}
+
+
+def test_the_dbt_lock_wait_ends_in_a_timeout_notice_after_dbt_lock_max_attempts(
+    machines: dict[str, Any], templates: dict[str, Any]
+) -> None:
+    substitutions = _marts_substitutions(templates)
+    limit = int(substitutions["DbtLockMaxAttempts"])
+    data = {**MARTS_INPUT, "event": {**MARTS_INPUT["event"], "lock_poll_seconds": 30}}
+    path, end = walk(
+        machines["marts_build"], data, {k: [*v] for k, v in HELD.items()}, substitutions
+    )
+    assert path.count("AcquireDbtLock") == limit
+    assert path.count("WaitForDbtLock") == limit - 1
+    last = len(path) - path[::-1].index("AcquireDbtLock")
+    assert path[last:] == [
+        "CountDbtLockAttempt",
+        "DbtLockAttemptsLeft",
+        "DbtLockTimedOut",
+        "BuildFailureNotice",
+        "NotifyFailure",
+        "PipelineFailed",
+    ]
+    assert end["failure"]["step"] == "dbt-lock"
+    assert end["failure"]["error"]["Error"] == "Flightline.DbtLockTimeout"
+    assert f"after {limit} attempts, 30 s apart" in end["failure"]["error"]["Cause"]
+
+
+def test_a_lock_freed_before_the_last_attempt_is_taken(
+    machines: dict[str, Any], templates: dict[str, Any]
+) -> None:
+    substitutions = {"DbtLockMaxAttempts": "3"}
+    answers = {k: [*v] for k, v in HELD.items()}
+    answers["AcquireDbtLock"] = [BUSY, BUSY, {}]  # free at the third attempt
+    answers["RunDbt"] = [{"build_id": "b-1", "status": "SUCCEEDED"}]
+    answers["ReleaseDbtLock"] = [{}]
+    data = {**MARTS_INPUT, "event": {**MARTS_INPUT["event"], "lock_poll_seconds": 30}}
+    path, end = walk(machines["marts_build"], data, answers, substitutions)
+    assert path[-4:] == ["DbtBuildScope", "RunDbt", "ReleaseDbtLock", "Built"]
+    assert end["lock_wait"] == {"attempts": 2, "max_attempts": 3}
+
+
+def test_the_marts_build_bound_follows_dbt_lock_max_attempts(machines: dict[str, Any]) -> None:
+    def marts(attempts: str) -> asl_history.Bound:
+        machine = Machine("marts_build", machines["marts_build"], {"DbtLockMaxAttempts": attempts})
+        return asl_history.machine_bound(machine, [machine])
+
+    (loop,) = marts("100").loops
+    assert "AcquireDbtLock" in loop.states
+    assert loop.bound.startswith("DbtLockAttemptsLeft: $.lock_wait.attempts from ")
+    assert marts("200").events - marts("100").events == 100 * loop.round_events
