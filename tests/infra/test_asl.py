@@ -257,7 +257,8 @@ def test_a_backfills_days_count_as_loaded_once_its_final_build_succeeded(
     states = machines["backfill_build"]["States"]
     assert states["BuildMarts"]["Next"] == "SplitBuiltDates"
     split = states["SplitBuiltDates"]
-    assert split["Parameters"] == {"dates.$": "States.StringSplit($.date.flight_date, ',')"}
+    # the dates the backfill asked for, which BackfillLength counted (test_asl_history)
+    assert split["Parameters"] == {"dates.$": "States.StringSplit($.flightline.dbt_dates, ',')"}
     each = states[split["Next"]]
     assert each["Type"] == "Map"
     assert each["ItemsPath"] == "$.built.dates"
@@ -290,8 +291,9 @@ def test_a_backfill_loads_days_without_dbt_then_builds_once_under_the_lock(
     assert first == {
         "Variable": "$.flightline.dbt_dates",
         "IsPresent": True,
-        "Next": "PrepareBackfillBuild",
+        "Next": "CountBackfillDays",  # at most BackfillMaxDays (test_asl_history)
     }
+    assert build["States"]["BackfillLength"]["Default"] == "PrepareBackfillBuild"
     prepare = build["States"]["PrepareBackfillBuild"]
     assert prepare["Parameters"]["date"]["flight_date.$"] == "$.flightline.dbt_dates"
     assert prepare["Next"] == "BuildMarts"

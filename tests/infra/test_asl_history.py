@@ -4,6 +4,7 @@ times its events must fit. Synthetic machines show what the check refuses."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -228,13 +229,19 @@ def _put(data: dict[str, Any], path: str | None, value: Any) -> dict[str, Any]:
 
 
 FORMAT = re.compile(r"^States\.Format\('([^']*)', (.+)\)$")
+SPLIT = re.compile(r"^States\.StringSplit\((\$[^,]+), '([^']*)'\)$")
 
 
 def _evaluate(expression: str, data: Any, substitutions: dict[str, str]) -> Any:
-    """The forms the lock loop's Pass states use: a path, MathAdd, StringToJson of a
-    substitution, Format of paths; the context ($$) as a placeholder."""
+    """The forms the lock loop's and the backfill guard's Pass states use: a path, MathAdd,
+    StringToJson of a substitution, Format of paths, ArrayLength of a StringSplit; the
+    context ($$) as a placeholder."""
     if expression.startswith("$$"):
         return "context"
+    if length := asl_history.ARRAY_LENGTH.match(expression):
+        return len(_evaluate(length[1], data, substitutions))
+    if split := SPLIT.match(expression):
+        return _get(data, split[1]).split(split[2])
     if added := asl_history.MATH_ADD.match(expression):
         return _get(data, added[1]) + int(added[2])
     if parameter := asl_history.FROM_PARAMETER.match(expression):
@@ -267,7 +274,7 @@ def _present(data: Any, path: str) -> bool:
 
 
 def _chosen(state: dict[str, Any], data: Any) -> str:
-    """The rules the lock path uses: IsPresent, StringEquals, NumericGreaterThanEqualsPath."""
+    """The rules walked here: IsPresent, StringEquals, NumericGreaterThan[Equals]Path."""
     for rule in state["Choices"]:
         variable = rule["Variable"]
         if "IsPresent" in rule:
@@ -276,6 +283,8 @@ def _chosen(state: dict[str, Any], data: Any) -> str:
             matched = _get(data, variable) == rule["StringEquals"]
         elif "NumericGreaterThanEqualsPath" in rule:
             matched = _get(data, variable) >= _get(data, rule["NumericGreaterThanEqualsPath"])
+        elif "NumericGreaterThanPath" in rule:
+            matched = _get(data, variable) > _get(data, rule["NumericGreaterThanPath"])
         else:
             raise AssertionError(f"rule not modelled: {rule}")
         if matched:
@@ -288,16 +297,18 @@ def walk(
     data: dict[str, Any],
     answers: dict[str, list[Any]],
     substitutions: dict[str, str],
+    until: str = "",
     steps: int = 10_000,
 ) -> tuple[list[str], dict[str, Any]]:
-    """The states a run goes through, and its data at the end. Pass and Choice states are
-    evaluated; a Task takes its next answer in `answers` (an error name goes to the catcher
-    that names it, anything else is put at its ResultPath); a Wait passes."""
+    """The states a run goes through (up to `until`, if it gets there), and its data at the
+    end. Pass and Choice states are evaluated; a Task takes its next answer in `answers` (an
+    error name goes to the catcher that names it, anything else is put at its ResultPath); a
+    Wait passes."""
     name, path = asl["StartAt"], []
     for _ in range(steps):
         path.append(name)
         state = asl["States"][name]
-        if state["Type"] in ("Succeed", "Fail"):
+        if state["Type"] in ("Succeed", "Fail") or name == until:
             return path, data
         if state["Type"] == "Choice":
             name = _chosen(state, data)
@@ -336,15 +347,16 @@ MARTS_INPUT = {
 }
 
 
-def _marts_substitutions(templates: dict[str, Any]) -> dict[str, str]:
-    declared = templates["orchestration"]["Parameters"]
-    return {"DbtLockMaxAttempts": declared["DbtLockMaxAttempts"]["Default"]}
+def _defaults(templates: dict[str, Any]) -> dict[str, str]:
+    """The orchestration parameters' defaults, by the placeholder names that take them."""
+    declared = templates["orchestration"]["Parameters"].items()
+    return {name: str(spec["Default"]) for name, spec in declared if "Default" in spec}
 
 
 def test_the_dbt_lock_wait_ends_in_a_timeout_notice_after_dbt_lock_max_attempts(
     machines: dict[str, Any], templates: dict[str, Any]
 ) -> None:
-    substitutions = _marts_substitutions(templates)
+    substitutions = _defaults(templates)
     limit = int(substitutions["DbtLockMaxAttempts"])
     data = {**MARTS_INPUT, "event": {**MARTS_INPUT["event"], "lock_poll_seconds": 30}}
     path, end = walk(
@@ -366,9 +378,7 @@ def test_the_dbt_lock_wait_ends_in_a_timeout_notice_after_dbt_lock_max_attempts(
     assert f"after {limit} attempts, 30 s apart" in end["failure"]["error"]["Cause"]
 
 
-def test_a_lock_freed_before_the_last_attempt_is_taken(
-    machines: dict[str, Any], templates: dict[str, Any]
-) -> None:
+def test_a_lock_freed_before_the_last_attempt_is_taken(machines: dict[str, Any]) -> None:
     substitutions = {"DbtLockMaxAttempts": "3"}
     answers = {k: [*v] for k, v in HELD.items()}
     answers["AcquireDbtLock"] = [BUSY, BUSY, {}]  # free at the third attempt
@@ -389,3 +399,53 @@ def test_the_marts_build_bound_follows_dbt_lock_max_attempts(machines: dict[str,
     assert "AcquireDbtLock" in loop.states
     assert loop.bound.startswith("DbtLockAttemptsLeft: $.lock_wait.attempts from ")
     assert marts("200").events - marts("100").events == 100 * loop.round_events
+
+
+# --- backfill_build: the Map over the days is bounded by BackfillMaxDays ---------------------
+def _dates(count: int) -> str:
+    first = dt.date(2024, 1, 1)
+    return ",".join((first + dt.timedelta(days=n)).isoformat() for n in range(count))
+
+
+def test_a_backfill_build_of_more_than_backfill_max_days_is_refused_before_it_builds(
+    machines: dict[str, Any], templates: dict[str, Any]
+) -> None:
+    substitutions = _defaults(templates)
+    limit = int(substitutions["BackfillMaxDays"])
+    asl, answers = machines["backfill_build"], {"NotifyFailure": [{}]}
+    refused, end = walk(
+        asl, {"flightline": {"dbt_dates": _dates(limit + 1)}}, answers, substitutions
+    )
+    assert refused == [
+        "CheckInput",
+        "CountBackfillDays",
+        "BackfillLength",
+        "BackfillTooLong",
+        "BuildFailureNotice",
+        "NotifyFailure",
+        "PipelineFailed",
+    ]
+    assert end["failure"]["error"]["Error"] == "Flightline.BackfillTooLong"
+    assert end["failure"]["error"]["Cause"].startswith(f"{limit + 1} days, more than ")
+    built, _ = walk(
+        asl,
+        {"flightline": {"dbt_dates": _dates(limit)}},
+        answers,
+        substitutions,
+        until="BuildMarts",
+    )
+    assert built[-2:] == ["PrepareBackfillBuild", "BuildMarts"]
+    # The Map records the very dates the Choice counted.
+    split = asl["States"]["SplitBuiltDates"]["Parameters"]["dates.$"]
+    assert split in asl["States"]["CountBackfillDays"]["Parameters"]["count.$"]
+
+
+def test_the_backfill_build_bound_follows_backfill_max_days(machines: dict[str, Any]) -> None:
+    def backfill(days: str) -> asl_history.Bound:
+        machine = Machine("backfill_build", machines["backfill_build"], {"BackfillMaxDays": days})
+        return asl_history.machine_bound(machine, [machine])
+
+    (loop,) = backfill("100").loops
+    assert (loop.states, loop.rounds) == (("RecordBackfillBuilt",), 100)
+    assert "BackfillLength refuses more than" in loop.bound
+    assert backfill("200").events - backfill("100").events == 100 * loop.round_events
