@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
-from tools.deploy import asl_history
+from tools.deploy import asl_check, asl_history, config
 from tools.deploy.asl_history import Machine, UnboundedLoop
+from tools.deploy.config import PARAMETER_DIR, TEMPLATE_DIR
+
+from .conftest import ASL_PATHS
 
 CATCH_ALL = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}]
 GET_CRAWLER = "arn:aws:states:::aws-sdk:glue:getCrawler"
@@ -115,38 +118,36 @@ def test_retries_count_towards_a_round() -> None:
     )
 
 
-def test_a_loop_whose_bound_times_its_events_reaches_the_quota_is_refused(
-    tmp_path: Path,
-) -> None:
+def poller_stack(tmp_path: Path, **max_polls: str) -> tuple[Path, Path]:
+    """The poller as a stack's only machine (MaxPolls defaults to 60), and a parameter file
+    per env in `max_polls` setting it ("" keeps the default)."""
     asl = tmp_path / "stepfunctions" / "poller.asl.json"
     asl.parent.mkdir()
     asl.write_text(json.dumps(poller(retries=4)))
     template = tmp_path / "orchestration.yaml"
-    template.write_text(
-        json.dumps(
-            {
-                "Parameters": {"MaxPolls": {"Type": "String", "Default": "60"}},
-                "Resources": {
-                    "Poller": {
-                        "Type": "AWS::StepFunctions::StateMachine",
-                        "Metadata": {"DefinitionFile": "stepfunctions/poller.asl.json"},
-                        "Properties": {
-                            "StateMachineType": "STANDARD",
-                            "DefinitionSubstitutions": {"MaxPolls": {"Ref": "MaxPolls"}},
-                        },
-                    }
-                },
-            }
-        )
-    )
-    parameters = tmp_path / "parameters"
-    parameters.mkdir()
+    machine = {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Metadata": {"DefinitionFile": "stepfunctions/poller.asl.json"},
+        "Properties": {
+            "StateMachineType": "STANDARD",
+            "DefinitionSubstitutions": {"MaxPolls": {"Ref": "MaxPolls"}},
+        },
+    }
+    parameters = {"MaxPolls": {"Type": "String", "Default": "60"}}
+    template.write_text(json.dumps({"Parameters": parameters, "Resources": {"Poller": machine}}))
+    (tmp_path / "parameters").mkdir()
+    for env, polls in max_polls.items():
+        values = {"EnvName": env, **({"MaxPolls": polls} if polls else {})}
+        (tmp_path / "parameters" / f"{env}.json").write_text(json.dumps({"parameters": values}))
+    return asl, template
+
+
+def test_a_loop_whose_bound_times_its_events_reaches_the_quota_is_refused(
+    tmp_path: Path,
+) -> None:
     # dev keeps the default, 60 polls; prod allows 1,000 polls of 25 events (a retried poll).
-    for env, extra in (("dev", {}), ("prod", {"MaxPolls": "1000"})):
-        (parameters / f"{env}.json").write_text(
-            json.dumps({"parameters": {"EnvName": env, **extra}})
-        )
-    lines, problems = asl_history.check([asl], template, parameters)
+    asl, template = poller_stack(tmp_path, dev="", prod="1000")
+    lines, problems = asl_history.check([asl], template)
     (problem,) = problems
     assert problem.startswith("poller (prod): up to ")
     assert "not under the 25,000 of a Standard execution" in problem
@@ -156,6 +157,37 @@ def test_a_loop_whose_bound_times_its_events_reaches_the_quota_is_refused(
     assert line.startswith("poller: at most ")
     assert "(dev)" in line
     assert "(prod)" in line
+
+
+def test_the_asl_check_of_make_lint_fails_on_the_history_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asl, template = poller_stack(tmp_path, dev="", prod="1000")
+    assert asl_check.main([str(asl), "--template", str(template)]) == 1
+    assert "history: poller (prod): up to " in capsys.readouterr().err
+    (tmp_path / "parameters" / "prod.json").unlink()
+    assert asl_check.main([str(asl), "--template", str(template)]) == 0
+
+
+@pytest.mark.parametrize("env", sorted(p.stem for p in PARAMETER_DIR.glob("*.json")))
+def test_every_machine_stays_under_the_quota_in_every_environment(
+    env: str, templates: dict[str, Any]
+) -> None:
+    template = templates["orchestration"]
+    values = config.stack_parameter_values(config.load_env(env), template)
+    machines = asl_history.env_machines(list(ASL_PATHS.values()), template, values)
+    assert {m.name for m in machines} == set(ASL_PATHS)  # all Standard workflows
+    for machine in machines:
+        bound = asl_history.machine_bound(machine, machines)
+        assert bound.events < asl_history.QUOTA, (machine.name, bound)
+
+
+def test_make_lint_checks_the_bound_of_every_machine(capsys: pytest.CaptureFixture[str]) -> None:
+    template = TEMPLATE_DIR / "orchestration.yaml"
+    assert asl_check.main([*map(str, ASL_PATHS.values()), "--template", str(template)]) == 0
+    said = capsys.readouterr().out
+    for name in ASL_PATHS:
+        assert f"\n{name}: at most " in said, name
 
 
 def test_a_map_over_its_input_needs_a_choice_that_limits_its_length() -> None:

@@ -697,10 +697,12 @@ def check(
                     f"under the {QUOTA:,} of a Standard execution; "
                     + (worst.describe() if worst else "no loop")
                 )
-    lines = [
-        f"{name}: at most "
-        + ", ".join(f"{events:,} ({env})" for env, events in by_env.items())
-        + f" history events of {QUOTA:,}"
-        for name, by_env in bounds.items()
-    ]
-    return lines, list(dict.fromkeys(problems))
+    return [_line(name, by_env) for name, by_env in bounds.items()], list(dict.fromkeys(problems))
+
+
+def _line(machine: str, by_env: dict[str, int]) -> str:
+    if len(set(by_env.values())) == 1:
+        said = f"{next(iter(by_env.values())):,} ({', '.join(by_env)})"
+    else:
+        said = ", ".join(f"{events:,} ({env})" for env, events in by_env.items())
+    return f"{machine}: at most {said} history events of {QUOTA:,}"
