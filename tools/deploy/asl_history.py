@@ -504,8 +504,8 @@ def _counted_loop(
             bound,
         )
     raise UnboundedLoop(
-        f"unbounded loop through {', '.join(sorted(component))}: "
-        + ("; ".join(reasons) or "no Choice in it ends it on a counter")
+        f"unbounded loop through {', '.join(sorted(component))}: no Choice in it ends it on a "
+        "counter every round adds to" + (f" ({'; '.join(reasons)})" if reasons else "")
     )
 
 
