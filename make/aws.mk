@@ -37,7 +37,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 venv-checkov: $(CHECKOV_STAMP) ## Create .venv-checkov (the policy scanner's own venv)
 
 .PHONY: lint-cfn
-lint-cfn: venv $(CHECKOV_STAMP) ## Lint the templates (cfn-lint, checkov) and validate the ASL
+lint-cfn: venv $(CHECKOV_STAMP) ## Lint the templates (cfn-lint, checkov), validate the ASL and bound its history events
 	$(VENV)/bin/cfn-lint $(CFN_TEMPLATES)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation \
 	  --skip-download --directory cloudformation

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from tests.helpers import unique
+from tools.backfill import cli
 from tools.backfill.cli import parse_args
 from tools.backfill.runner import (
     Outcome,
@@ -16,7 +17,10 @@ from tools.backfill.runner import (
     allowed_concurrency,
     day_input,
     days_between,
+    max_days,
 )
+from tools.deploy import cfn_yaml
+from tools.deploy.config import TEMPLATE_DIR
 
 
 def test_days_between_is_inclusive_and_refuses_a_reversed_range() -> None:
@@ -66,6 +70,31 @@ def test_cli_parses_dates_and_concurrency() -> None:
     )
     with pytest.raises(SystemExit):
         parse_args(["--env", "dev", "--from", "2024-13-01", "--to", "2024-01-05"])
+
+
+def test_the_cli_refuses_a_range_longer_than_backfill_max_days_before_any_aws_call(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_aws(*_: object) -> None:
+        raise AssertionError("called AWS")
+
+    monkeypatch.setattr(cli, "make_session", no_aws)
+    # 2024 is a leap year: 2024-01-01..2025-01-01 is 367 days, one more than the default.
+    template = cfn_yaml.load(TEMPLATE_DIR / "orchestration.yaml")
+    assert template["Parameters"]["BackfillMaxDays"]["Default"] == "366"
+    assert max_days("prod") == 366  # its parameter file keeps the default
+    long = ["--env", "prod", "--from", "2024-01-01", "--to", "2025-01-01"]
+    assert cli.main(long) == 2
+    error = capsys.readouterr().err
+    assert "is 367 days; a backfill covers at most 366 (BackfillMaxDays in prod" in error
+    # One day fewer passes the check and goes on to AWS.
+    with pytest.raises(AssertionError, match="called AWS"):
+        cli.main([*long[:-1], "2024-12-31"])
+
+
+def test_an_env_without_a_parameter_file_gets_the_templates_backfill_max_days() -> None:
+    template = cfn_yaml.load(TEMPLATE_DIR / "orchestration.yaml")
+    assert max_days("nosuchenv") == int(template["Parameters"]["BackfillMaxDays"]["Default"])
 
 
 def test_a_superseded_day_is_not_counted_as_loaded() -> None:

@@ -107,7 +107,8 @@ def test_the_pipeline_steps_in_order(machines: dict[str, dict[str, Any]]) -> Non
     assert load["CrawlOrRegisterPartition"]["Next"] == "BuildNow"
     assert load["BuildNow"]["Default"] == "BuildMarts"
     assert nested_machine(load["BuildMarts"]) == "marts_build"
-    assert machines["marts_build"]["StartAt"] == "AcquireDbtLock"
+    assert machines["marts_build"]["StartAt"] == "PrepareDbtLock"  # the lock's attempts: none
+    assert marts["PrepareDbtLock"]["Next"] == "AcquireDbtLock"
     assert marts["AcquireDbtLock"]["Next"] == "DbtBuildScope"
     assert marts["DbtBuildScope"]["Default"] == "RunDbt"  # a day's run has no $.airports
     assert marts["RunDbt"]["Next"] == "ReleaseDbtLock"
@@ -131,7 +132,8 @@ def test_dbt_runs_under_a_lock_that_a_dead_holder_cannot_keep(
     assert acquire["Parameters"]["Item"]["holder"] == {"S.$": "$$.Execution.Id"}
     busy = acquire["Catch"][0]
     assert busy["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
-    assert busy["Next"] == "ReadDbtLock"
+    assert busy["Next"] == "CountDbtLockAttempt"  # at most DbtLockMaxAttempts (test_asl_history)
+    assert states["DbtLockAttemptsLeft"]["Default"] == "ReadDbtLock"
     # A live holder is waited for; an ended (or unknown) one loses the lock.
     alive = states["DbtLockHolderAlive"]
     assert alive["Choices"] == [
@@ -231,6 +233,7 @@ def test_a_day_counts_as_loaded_only_once_its_dbt_build_succeeded(
     marts = machines["marts_build"]["States"]
     failed = _reachable(marts, "DbtFailed", {"PipelineFailed", "NoticeFailed"})
     failed |= _reachable(marts, "DbtLockFailed", {"PipelineFailed", "NoticeFailed"})
+    failed |= _reachable(marts, "DbtLockTimedOut", {"PipelineFailed", "NoticeFailed"})
     assert "Built" not in failed
     for machine in ("day_load", "backfill_build"):
         catch = machines[machine]["States"]["BuildMarts"]["Catch"][-1]["Next"]
@@ -254,7 +257,8 @@ def test_a_backfills_days_count_as_loaded_once_its_final_build_succeeded(
     states = machines["backfill_build"]["States"]
     assert states["BuildMarts"]["Next"] == "SplitBuiltDates"
     split = states["SplitBuiltDates"]
-    assert split["Parameters"] == {"dates.$": "States.StringSplit($.date.flight_date, ',')"}
+    # the dates the backfill asked for, which BackfillLength counted (test_asl_history)
+    assert split["Parameters"] == {"dates.$": "States.StringSplit($.flightline.dbt_dates, ',')"}
     each = states[split["Next"]]
     assert each["Type"] == "Map"
     assert each["ItemsPath"] == "$.built.dates"
@@ -287,8 +291,9 @@ def test_a_backfill_loads_days_without_dbt_then_builds_once_under_the_lock(
     assert first == {
         "Variable": "$.flightline.dbt_dates",
         "IsPresent": True,
-        "Next": "PrepareBackfillBuild",
+        "Next": "CountBackfillDays",  # at most BackfillMaxDays (test_asl_history)
     }
+    assert build["States"]["BackfillLength"]["Default"] == "PrepareBackfillBuild"
     prepare = build["States"]["PrepareBackfillBuild"]
     assert prepare["Parameters"]["date"]["flight_date.$"] == "$.flightline.dbt_dates"
     assert prepare["Next"] == "BuildMarts"

@@ -29,6 +29,7 @@ def test_an_airports_upload_loads_the_file_then_rebuilds_the_dimension(
     # it) and releases it after.
     assert states["BuildMarts"]["Parameters"]["StateMachineArn"] == ("${MartsBuildStateMachineArn}")
     assert _path(build, marts["StartAt"], "Built") == [
+        "PrepareDbtLock",
         "AcquireDbtLock",
         "DbtBuildScope",
         "RebuildAirportsDimension",

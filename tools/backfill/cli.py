@@ -8,7 +8,13 @@ import datetime as dt
 import sys
 from typing import Any
 
-from tools.backfill.runner import Machines, allowed_concurrency, backfill, days_between
+from tools.backfill.runner import (
+    Machines,
+    allowed_concurrency,
+    backfill,
+    days_between,
+    max_days,
+)
 from tools.deploy.session import make_session
 
 STACK = "{project}-{env}-{name}"
@@ -37,6 +43,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    days = days_between(args.first, args.last)
+    limit = max_days(args.env)
+    if len(days) > limit:
+        print(
+            f"error: {args.first}..{args.last} is {len(days)} days; a backfill covers at most "
+            f"{limit} (BackfillMaxDays in {args.env}: its one dbt build refuses more). "
+            "Split the range into backfills of at most that many days.",
+            file=sys.stderr,
+        )
+        return 2
     client, _ = make_session(args.region, args.endpoint_url)
     cfn = client("cloudformation")
     names = {"project": args.project, "env": args.env}
@@ -52,7 +68,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     concurrency = args.concurrency or allowed
-    days = days_between(args.first, args.last)
     print(f"backfill of {len(days)} day(s) in {args.env}, {concurrency} at a time")
     report = backfill(client, machines, bucket, days, concurrency=concurrency)
     print(report.table())

@@ -18,6 +18,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from tools.deploy import cfn_yaml, config
+
 DAILY_PREFIX = "daily_flights/date={}/"
 DATA_SUFFIXES = (".csv", ".csv.gz")
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -85,6 +87,17 @@ def days_between(first: dt.date, last: dt.date) -> list[str]:
     if last < first:
         raise ValueError(f"TO ({last}) is before FROM ({first})")
     return [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def max_days(env: str) -> int:
+    """BackfillMaxDays as `env` deploys it: its parameter file's value, else the orchestration
+    template's default. The backfill-build machine fails a build of more days."""
+    template = cfn_yaml.load(config.TEMPLATE_DIR / "orchestration.yaml")
+    try:
+        values = config.stack_parameter_values(config.load_env(env), template)
+    except config.ConfigError:  # an env without a file (a disposable one): the default
+        values = {}
+    return int(values.get("BackfillMaxDays", template["Parameters"]["BackfillMaxDays"]["Default"]))
 
 
 def day_files(s3: Any, bucket: str, day: str) -> list[str]:

@@ -8,7 +8,9 @@ TimeoutSeconds (or TimeoutSecondsPath) and a Catch ending in States.ALL; Retry/C
 put States.ALL alone and last; `.$` fields hold a path or an intrinsic; Wait states use one
 duration field. With --template, the `${Name}` placeholders must match exactly the
 DefinitionSubstitutions of the state machine that loads the file (the resource whose
-`Metadata: DefinitionFile` names it).
+`Metadata: DefinitionFile` names it), and no machine may write 25,000 history events or more
+in any environment of the template's `parameters/` (tools/deploy/asl_history.py: every loop
+bounded, its rounds times its events counted).
 """
 
 from __future__ import annotations
@@ -245,6 +247,14 @@ def main(argv: list[str] | None = None) -> int:
             states = count_states(json.loads(path.read_text(encoding="utf-8"))["States"])
             print(f"{path}: OK ({states} states)")
         failed = failed or bool(problems)
+    if args.template is not None and not failed:
+        from tools.deploy import asl_history  # it reads the ASL through this module
+
+        lines, problems = asl_history.check(args.asl, args.template)
+        print("\n".join(lines))
+        for problem in problems:
+            print(f"history: {problem}", file=sys.stderr)
+        failed = bool(problems)
     return 1 if failed else 0
 
 

@@ -116,3 +116,16 @@ def load_env(env: str, parameter_dir: Path = PARAMETER_DIR, root: Path = REPO_RO
         region=data.get("region"),
         description=data.get("description", ""),
     )
+
+
+def stack_parameter_values(config: EnvConfig, template: dict[str, Any]) -> dict[str, str]:
+    """The values a stack of this environment is deployed with: the env file's for the
+    parameters the template declares, the template's `Default` for the others (a parameter
+    with neither, such as an artifact key the deploy tool sets, is left out)."""
+    values = {}
+    for name, spec in (template.get("Parameters") or {}).items():
+        if name in config.parameters:
+            values[name] = config.parameters[name]
+        elif "Default" in spec:
+            values[name] = str(spec["Default"])
+    return values
