@@ -49,6 +49,11 @@ def day_file(rows: int) -> Path:
     return path
 
 
+def ended(sfn, execution_arn: str) -> dict | None:
+    described = sfn.describe_execution(executionArn=execution_arn)
+    return None if described["status"] == "RUNNING" else described
+
+
 def _env_users(env: str) -> list[str]:
     """The users a deploy of `env` bootstraps, as Redshift stores them (lower case)."""
     from flightline_glue.warehouse.bootstrap import Principals
@@ -100,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         execution = follow.wait_until(lambda: index.for_key(key), "the execution", 60)[0]
         notice = inbox.wait_for(execution, seconds=3600)
         latency = time.monotonic() - started
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        described = follow.wait_until(
+            lambda: ended(sfn, execution["executionArn"]), "the execution to end", 60
+        )  # the notice is sent a state before the execution ends
         per_state = follow.seconds_per_state(
             follow.state_runs(follow.history(sfn, execution["executionArn"]))
         )
