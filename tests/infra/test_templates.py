@@ -497,6 +497,7 @@ def test_dbt_buildspec_builds_what_the_day_changed_or_the_whole_project(
     day = run(FLIGHT_DATE="2024-01-02", TRIGGER_KEY="daily_flights/date=2024-01-02/f.csv")
     assert day.stdout.splitlines()[-1] == (
         whole_day + " --select source:flightline.flights+ source:flightline.load_runs+"
+        " source:flightline.day_checks+"
     )
     # A fresh warehouse (or one without the airports branch yet): the whole project.
     fresh = run(FLIGHT_DATE="2024-01-02", UNBUILT="airports_snapshot\ndim_airports\n")
