@@ -5,6 +5,10 @@ usual rows, a carrier that vanished or a delay distribution gone wild. These pur
 compare one day's profile with its history (in the spirit of AWS Glue Data Quality's row
 count, distinct values and anomaly rules) and say what they found; the job keeps the results
 per day in `staging.day_checks` and in the run summary (so the notice carries them).
+
+Only the row count can fail a day, and only when the environment says so
+(`--row_count_outside_band fail`, cloudformation/glue.yaml's RowCountOutsideBand): the job
+then checks it before the load, so a day outside the band leaves the loaded day as it was.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .contract import InputContractError
+
 OK, WARNING, FAILURE = "ok", "warning", "failure"
 # How many earlier days of the same weekday the row count is compared with.
 SAME_WEEKDAYS = 4
 # How many earlier days (any weekday) define the carriers, airports and delays seen lately.
 TRAILING_DAYS = 28
+# --row_count_outside_band: what a row count outside the band does to the day.
+ROW_COUNT_OUTSIDE_BAND = ("warn", "fail")
 
 
 @dataclass(frozen=True)
@@ -75,29 +83,37 @@ class DayChecks:
         }
 
 
-def _band(value: float, expected: float, band: float) -> bool:
-    return expected * (1 - band) <= value <= expected * (1 + band)
-
-
-def row_count_check(day: DayProfile, history: Sequence[DayProfile], t: Thresholds) -> Check:
+def row_count_check(
+    flight_date: dt.date, rows: int, earlier: Sequence[tuple[dt.date, int]], t: Thresholds
+) -> Check:
+    """The day's rows against the median of the last SAME_WEEKDAYS days of its weekday among
+    `earlier` (flight date, rows): outside the band a warning, or a failure when
+    `t.row_count_fails`."""
+    weekday = flight_date.strftime("%A")
     same = sorted(
-        (h for h in history if h.flight_date.weekday() == day.flight_date.weekday()),
-        key=lambda h: h.flight_date,
-    )[-SAME_WEEKDAYS:]
+        (day, n) for day, n in earlier
+        if day < flight_date and day.weekday() == flight_date.weekday()
+    )[-SAME_WEEKDAYS:]  # fmt: skip
     if not same:
-        return Check("row_count", OK, f"{day.rows} rows; no earlier {_weekday(day)} to compare")
-    median = statistics.median(h.rows for h in same)
-    inside = _band(day.rows, median, t.row_count_band)
-    status = OK if inside else (FAILURE if t.row_count_fails else WARNING)
+        return Check("row_count", OK, f"{rows} rows; no earlier {weekday} to compare")
+    median = statistics.median(n for _, n in same)
+    low, high = median * (1 - t.row_count_band), median * (1 + t.row_count_band)
+    status = OK if low <= rows <= high else (FAILURE if t.row_count_fails else WARNING)
+    last = f"last {len(same)} {weekday}s" if len(same) > 1 else f"last {weekday}"
     detail = (
-        f"{day.rows} rows, median of the last {len(same)} {_weekday(day)}s {median:g} "
-        f"(band ±{t.row_count_band:.0%})"
+        f"{rows} rows, median of the {last} {median:.10g} "
+        f"(band ±{t.row_count_band:.0%}: {low:.10g} to {high:.10g})"
     )
-    return Check("row_count", status, detail, day.rows, median)
+    return Check("row_count", status, detail, rows, median)
 
 
-def _weekday(day: DayProfile) -> str:
-    return day.flight_date.strftime("%A")
+def parse_row_count_outside_band(value: str) -> bool:
+    """`--row_count_outside_band`: `warn` (the default) or `fail`; True when it fails the day."""
+    if value not in ROW_COUNT_OUTSIDE_BAND:
+        raise InputContractError(
+            f"--row_count_outside_band '{value}' is not one of {', '.join(ROW_COUNT_OUTSIDE_BAND)}"
+        )
+    return value == "fail"
 
 
 def _members_check(name: str, today: frozenset, before: Sequence[frozenset]) -> Check:
@@ -150,7 +166,7 @@ def check_day(
         "dep_delay_p90": (day.dep_delay_p90, [h.dep_delay_p90 for h in recent]),
     }
     checks = [
-        row_count_check(day, earlier, t),
+        row_count_check(day.flight_date, day.rows, [(h.flight_date, h.rows) for h in earlier], t),
         _members_check("carriers", day.carriers, [h.carriers for h in recent]),
         _members_check("airports", day.airports, [h.airports for h in recent]),
         share_check("cancelled_share", day.cancelled, day.rows, t.cancelled_share),

@@ -20,6 +20,7 @@ from .contract import (
     parse_flight_date,
     parse_reject_share,
 )
+from .day_checks import Thresholds, parse_row_count_outside_band
 from .failure import JobFailure, describe
 from .interpreter import quiet_dummy_thread_finalizer
 from .job import JobConfig, failed_before_run, run_job
@@ -30,7 +31,10 @@ REQUIRED = ["JOB_NAME", "source_root", "output_root", "warehouse_secret_id"]
 # --mode airports: an upload of dim/airports.csv (airports_job); otherwise a day's run,
 # which needs --flight_date.
 # --max_reject_share: the share of rejected rows above which a day fails (contract.py).
-OPTIONAL = ["flight_date", "mode", "run_id", "trigger_key", "max_reject_share", "JOB_RUN_ID"]
+# --row_count_outside_band: warn | fail, a day whose row count is outside the band of its
+# weekday's (day_checks.py). Both from the environment's parameters (cloudformation/glue.yaml).
+OPTIONAL = ["flight_date", "mode", "run_id", "trigger_key", "max_reject_share",
+            "row_count_outside_band", "JOB_RUN_ID"]  # fmt: skip
 
 
 def parse_job_args(argv: list[str], required: list[str], optional: list[str]) -> dict[str, str]:
@@ -45,6 +49,18 @@ def parse_job_args(argv: list[str], required: list[str], optional: list[str]) ->
     if missing:
         raise SystemExit(f"error: missing job argument(s): {', '.join('--' + m for m in missing)}")
     return {k: v for k, v in values.items() if k in required or k in optional}
+
+
+def job_config(args: dict[str, str], run_id: str, trigger_key: str | None) -> JobConfig:
+    """A day's run from its job arguments; an unusable value is an InputContractError."""
+    share = args.get("max_reject_share")
+    outside_band = args.get("row_count_outside_band")
+    return JobConfig(
+        parse_flight_date(args["flight_date"]), run_id, trigger_key,
+        parse_reject_share(share) if share else DEFAULT_MAX_REJECT_SHARE,
+        Thresholds(row_count_fails=parse_row_count_outside_band(outside_band))
+        if outside_band else Thresholds(),
+    )  # fmt: skip
 
 
 def _glue_runtime(argv: list[str]):
@@ -90,11 +106,7 @@ def main(argv: list[str]) -> None:
         if not args.get("flight_date"):
             raise SystemExit("error: missing job argument(s): --flight_date")
         try:
-            share = args.get("max_reject_share")
-            config = JobConfig(
-                parse_flight_date(args["flight_date"]), run_id, trigger_key,
-                parse_reject_share(share) if share else DEFAULT_MAX_REJECT_SHARE,
-            )  # fmt: skip
+            config = job_config(args, run_id, trigger_key)
         except InputContractError as error:
             stage = "read job arguments"
             raise JobFailure(describe(stage, error), stage) from None

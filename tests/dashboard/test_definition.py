@@ -41,6 +41,7 @@ def test_the_committed_definition_is_valid_and_has_every_page_the_issue_asks_for
         "on_time_share_by_carrier", "on_time_share_by_day", "arr_delay_by_origin",
         "arr_delay_by_route", "cancellations_over_time", "delayed_flights_table",
         "rows_per_day", "rejects_by_reason", "unknown_airports_per_day", "runs_table",
+        "day_checks_by_status", "day_checks_table",
     } <= ids  # fmt: skip
     assert {f.kind for f in definition.filters} == {"date_range", "values"}
 

@@ -229,3 +229,42 @@ def test_the_health_page_shows_each_days_rejects_by_reason(browser_page):
         for b in bars
     }
     assert shown == expected
+
+
+def test_the_health_page_shows_every_check_the_job_kept(browser_page, warehouse):
+    """The day-level checks the job kept in the warehouse (staging.day_checks, through
+    mart_day_checks): one table row each, with its status, value and detail (the band or
+    limit); the chart counts each day's checks by status."""
+    database, _ = warehouse
+    kept = {
+        (day, check): (status, value, detail)
+        for day, check, status, value, detail in mart(
+            database,
+            "select flight_date::text, check_name, status, value, detail from staging.day_checks",
+        )
+    }
+    assert len(kept) == 7 * len(SAMPLE_DAYS)
+    rows = browser_page.eval_on_selector_all(
+        "#day_checks_table tbody tr",
+        "trs => trs.map(tr => Array.from(tr.children, td => td.textContent))",
+    )
+    assert int(browser_page.get_attribute("#day_checks_table", "data-rows")) == len(rows)
+    # columns: flight_date, check_name, status, measured_value, expected_value, detail
+    shown = {(r[0], r[1]): (r[2], float(r[3]) if r[3] else None, r[5]) for r in rows}
+    assert shown.keys() == kept.keys()
+    for key, (status, value, detail) in shown.items():
+        want_status, want_value, want_detail = kept[key]
+        assert (status, detail) == (want_status, want_detail), key
+        assert (value is None) == (want_value is None), key
+        if value is not None:  # the mart keeps 4 decimals
+            assert abs(value - want_value) <= 5e-5, key
+    counts = mart(
+        database,
+        "select flight_date::text, status, count(*) from staging.day_checks group by 1, 2",
+    )
+    bars = labels(browser_page, "day_checks_by_status", "rect")
+    per_status = {
+        (label_value(b, "Flight date"), label_value(b, "Status")): int(label_value(b, "Checks"))
+        for b in bars
+    }
+    assert per_status == {(day, status): n for day, status, n in counts}

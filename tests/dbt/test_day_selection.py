@@ -12,8 +12,12 @@ import pytest
 from tests.fixtures.dbt import Dbt, DbtResult, LoadStaging
 
 DAY1, DAY2 = date(2024, 1, 1), date(2024, 1, 2)
-DAY_SELECTION = ("--select", "source:flightline.flights+ source:flightline.load_runs+")
-# What a day's job writes: its flights and its run's record (staging.load_runs).
+DAY_SELECTION = (
+    "--select",
+    "source:flightline.flights+ source:flightline.load_runs+ source:flightline.day_checks+",
+)
+# What a day's job writes: its flights, its run's record (staging.load_runs) and the day's
+# checks (staging.day_checks).
 FLIGHTS_BRANCH = {
     "model.flightline.stg_flightline__flights",
     "model.flightline.int_flights__delay_classified",
@@ -23,6 +27,8 @@ FLIGHTS_BRANCH = {
     "model.flightline.stg_flightline__load_runs",
     "model.flightline.mart_pipeline_health",
     "model.flightline.mart_pipeline_rejects",
+    "model.flightline.stg_flightline__day_checks",
+    "model.flightline.mart_day_checks",
 }
 AIRPORTS_BRANCH = {
     "model.flightline.stg_flightline__airports",

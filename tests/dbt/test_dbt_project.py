@@ -306,7 +306,7 @@ def test_source_freshness_passes_after_a_load(scenario: dict, dbt: Dbt) -> None:
     result = dbt("source", "freshness")
     assert result.success
     assert set(result.statuses.values()) == {"pass"}
-    assert len(result.statuses) == 3  # flights, airports, load_runs
+    assert len(result.statuses) == 4  # flights, airports, load_runs, day_checks
 
 
 def test_docs_site_is_one_static_file_with_every_model(dbt: Dbt) -> None:

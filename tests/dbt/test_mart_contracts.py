@@ -19,6 +19,7 @@ MARTS = (
     "mart_on_time_performance",
     "mart_pipeline_health",
     "mart_pipeline_rejects",
+    "mart_day_checks",
 )
 
 

@@ -4,14 +4,21 @@ keeping them per day in staging.day_checks and in the run summary."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
 import psycopg
+import pytest
+from flightline_glue import layout
+from flightline_glue.contract import InputContractError
 from flightline_glue.day_checks import FAILURE, OK, WARNING, DayProfile, Thresholds, check_day
+from flightline_glue.entry import job_config
 from flightline_glue.job import JobConfig, run_job
 from flightline_glue.storage import LocalStorage
 from flightline_glue.warehouse.postgres import PostgresLoader
+
+from tests.glue.job_runs import failure_of
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 MONDAY = dt.date(2024, 1, 1)
@@ -50,9 +57,26 @@ def test_a_short_day_warns_or_fails_when_configured():
     assert statuses(warned)["row_count"] == WARNING
     (row_count,) = [c for c in warned.checks if c.name == "row_count"]
     assert (row_count.value, row_count.expected) == (200, 2000)
-    assert "median of the last 4 Mondays 2000" in row_count.detail
+    assert row_count.detail == (
+        "200 rows, median of the last 4 Mondays 2000 (band ±50%: 1000 to 3000)"
+    )
     failed = check_day(short, history, 200, 0, Thresholds(row_count_fails=True))
     assert failed.status == FAILURE
+
+
+@pytest.mark.parametrize(("value", "fails"), [("fail", True), ("warn", False), (None, False)])
+def test_the_environment_says_whether_a_day_outside_the_band_fails(value, fails):
+    args = {"flight_date": "2024-01-08"}
+    if value is not None:
+        args["row_count_outside_band"] = value
+    config = job_config(args, "run-1", None)
+    assert config.day_check_thresholds.row_count_fails is fails
+
+
+def test_an_unknown_row_count_outside_band_is_refused():
+    args = {"flight_date": "2024-01-08", "row_count_outside_band": "true"}
+    with pytest.raises(InputContractError, match="'true' is not one of warn, fail"):
+        job_config(args, "run-1", None)
 
 
 def test_carriers_that_appear_or_vanish_are_named():
@@ -80,16 +104,26 @@ def test_the_first_day_has_nothing_to_compare_and_is_ok():
     assert result.status == OK
 
 
+def sample_monday() -> list[str]:
+    return (SAMPLE / "daily_flights" / f"date={MONDAY}" / "flights.csv").read_text().splitlines()
+
+
+def short_monday(source: Path, later: dt.date) -> list[str]:
+    """`later`'s file: a tenth of the sample Monday's rows, without UA; returns its lines."""
+    lines = sample_monday()
+    kept = [lines[0]] + [line for line in lines[1:201] if not line.startswith("UA,")]
+    folder = source / "daily_flights" / f"date={later}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "flights.csv").write_text("\n".join(kept) + "\n")
+    return kept
+
+
 def test_the_job_keeps_the_checks_of_a_short_day(spark, tmp_path, pg_database):
     """Real rows: the sample Monday loads; a week later a tenth of it arrives, without UA."""
     source = tmp_path / "landing"
     shutil.copytree(SAMPLE, source, ignore=shutil.ignore_patterns("_expected"))
-    lines = (SAMPLE / "daily_flights" / f"date={MONDAY}" / "flights.csv").read_text().splitlines()
     later = MONDAY + dt.timedelta(weeks=1)
-    kept = [lines[0]] + [line for line in lines[1:201] if not line.startswith("UA,")]
-    folder = source / "daily_flights" / f"date={later}"
-    folder.mkdir(parents=True)
-    (folder / "flights.csv").write_text("\n".join(kept) + "\n")
+    kept = short_monday(source, later)
     output = LocalStorage(tmp_path / "output")
     loader = PostgresLoader(pg_database.login("loader").url, output)
 
@@ -108,3 +142,64 @@ def test_the_job_keeps_the_checks_of_a_short_day(spark, tmp_path, pg_database):
         ).fetchall()
     assert kept_rows == [(MONDAY, "row_count", OK, None, "r1"),
                          (later, "row_count", WARNING, float(len(kept) - 1), "r2")]  # fmt: skip
+
+
+def test_a_day_outside_the_band_fails_before_its_load_when_configured(spark, tmp_path, pg_database):
+    """RowCountOutsideBand fail: the sample Monday loads, a week later a full Monday loads;
+    then that later Monday is re-sent with a tenth of its rows. Its run fails with one line
+    naming the day, the check, the count and the band, and leaves the loaded day as it was:
+    its rows, its checks; the failed run is recorded, its summary holds the failed check."""
+    source = tmp_path / "landing"
+    shutil.copytree(SAMPLE, source, ignore=shutil.ignore_patterns("_expected"))
+    later = MONDAY + dt.timedelta(weeks=1)
+    (source / "daily_flights" / f"date={later}").mkdir(parents=True)
+    full = source / "daily_flights" / f"date={later}" / "flights.csv"
+    full.write_text("\n".join(sample_monday()) + "\n")
+    output = LocalStorage(tmp_path / "output")
+    loader = PostgresLoader(pg_database.login("loader").url, output)
+    failing = Thresholds(row_count_fails=True)
+
+    def job(day: dt.date, run_id: str):
+        config = JobConfig(day, run_id, day_check_thresholds=failing)
+        return run_job(spark, config, LocalStorage(source), output, loader)
+
+    assert job(MONDAY, "r1").status == "succeeded"  # nothing to compare with: ok
+    loaded = job(later, "r2")
+    assert (loaded.status, loaded.day_checks["status"]) == ("succeeded", OK)
+
+    def later_day() -> tuple[list[tuple], list[tuple]]:
+        with psycopg.connect(pg_database.url) as conn:
+            flights = conn.execute(
+                "select run_id, count(*) from staging.flights where flight_date = %s "
+                "group by run_id", (later,),
+            ).fetchall()  # fmt: skip
+            checks = conn.execute(
+                "select run_id, check_name, status from staging.day_checks "
+                "where flight_date = %s order by check_name", (later,),
+            ).fetchall()  # fmt: skip
+        return flights, checks
+
+    before = later_day()
+    assert before[0] == [("r2", loaded.rows_loaded)]
+    short = len(short_monday(source, later)) - 1
+    median = loaded.rows_loaded  # the one earlier Monday: the sample's
+
+    message = failure_of(lambda: job(later, "r3"))
+
+    assert message == (
+        f"check row count failed: daily_flights/date={later}/: day check row_count: {short} "
+        f"rows, median of the last Monday {median} (band ±50%: {median * 0.5:.10g} to "
+        f"{median * 1.5:.10g}): outside the band (RowCountOutsideBand fail). Nothing was "
+        "loaded; the loaded day is left as it was"
+    )
+    assert later_day() == before
+    summary = json.loads((output.root / layout.summary_key("r3", later)).read_text())
+    assert (summary["status"], summary["error"], summary["rows_loaded"]) == ("failed", message, 0)
+    assert summary["day_checks"]["status"] == FAILURE
+    (finding,) = summary["day_checks"]["findings"]
+    assert (finding["check"], finding["status"]) == ("row_count", FAILURE)
+    with psycopg.connect(pg_database.url) as conn:
+        run = conn.execute(
+            "select status, rows_loaded, error from staging.load_runs where run_id = 'r3'"
+        ).fetchone()
+    assert run == ("failed", 0, message)

@@ -210,6 +210,27 @@ def test_glue_job_matches_the_argument_contract(templates: dict[str, dict[str, A
     assert not {"--flight_date", "--run_id", "--trigger_key"} & set(args)
 
 
+@pytest.mark.parametrize("env", sorted(p.stem for p in PARAMETER_DIR.glob("*.json")))
+def test_the_day_gates_reach_the_job_from_each_environment(
+    env: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    # The environment's parameter -> the job's default argument -> entry.job_config, which
+    # parses it (tests/glue/test_day_checks.py); a day's run never overrides them.
+    from flightline_glue.entry import OPTIONAL
+
+    glue = templates["glue"]
+    args = glue["Resources"]["LoadJob"]["Properties"]["DefaultArguments"]
+    gates = {"--max_reject_share": "MaxRejectShare",
+             "--row_count_outside_band": "RowCountOutsideBand"}  # fmt: skip
+    for argument, parameter in gates.items():
+        assert args[argument] == {"Ref": parameter}
+        assert argument.removeprefix("--") in OPTIONAL
+    band = glue["Parameters"]["RowCountOutsideBand"]
+    assert (band["Default"], band["AllowedValues"]) == ("warn", ["warn", "fail"])
+    # Off by default: every environment warns, and says so.
+    assert load_env(env).parameters["RowCountOutsideBand"] == "warn"
+
+
 def test_the_s3_crawler_can_learn_new_columns(templates: dict[str, dict[str, Any]]) -> None:
     # It runs only when the columns changed (the state machine decides), so it must be able
     # to add them: it merges new columns, never dropping or retyping old ones.
@@ -476,6 +497,7 @@ def test_dbt_buildspec_builds_what_the_day_changed_or_the_whole_project(
     day = run(FLIGHT_DATE="2024-01-02", TRIGGER_KEY="daily_flights/date=2024-01-02/f.csv")
     assert day.stdout.splitlines()[-1] == (
         whole_day + " --select source:flightline.flights+ source:flightline.load_runs+"
+        " source:flightline.day_checks+"
     )
     # A fresh warehouse (or one without the airports branch yet): the whole project.
     fresh = run(FLIGHT_DATE="2024-01-02", UNBUILT="airports_snapshot\ndim_airports\n")

@@ -15,8 +15,9 @@ What AWS documents and this follows (Amazon QuickSight User Guide and API Refere
   and the Dashboard definition's visuals (BarChartVisual, LineChartVisual, TableVisual).
 Nothing here runs against QuickSight: this machine has no QuickSight.
 
-Every page, pipeline health included, reads the marts: the job records its runs in the
-warehouse (staging.load_runs, modelled by mart_pipeline_health and mart_pipeline_rejects).
+Every page, pipeline health included, reads the marts: the job records its runs and its
+day's checks in the warehouse (staging.load_runs, modelled by mart_pipeline_health and
+mart_pipeline_rejects; staging.day_checks, by mart_day_checks).
 """
 
 from __future__ import annotations

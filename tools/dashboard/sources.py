@@ -1,8 +1,9 @@
 """The rows behind each dataset: its SQL over the marts, run on the warehouse.
 
 Every dataset, the pipeline-health ones included, reads the marts: the job records each run
-in the warehouse (staging.load_runs, modelled by mart_pipeline_health and
-mart_pipeline_rejects), so the local page and Amazon QuickSight read the same tables.
+and its day's checks in the warehouse (staging.load_runs, modelled by mart_pipeline_health
+and mart_pipeline_rejects; staging.day_checks, by mart_day_checks), so the local page and
+Amazon QuickSight read the same tables.
 
 Rows come back JSON-ready (dates as ISO strings, decimals as floats): they are embedded in the
 page as they are.

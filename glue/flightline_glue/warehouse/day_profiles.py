@@ -59,6 +59,21 @@ def read_profiles(session: SqlSession, flight_date: dt.date) -> list[DayProfile]
     ]
 
 
+def read_row_counts(session: SqlSession, flight_date: dt.date) -> list[tuple[dt.date, int]]:
+    """Rows per earlier day of the same weekday within twice the trailing window (what the row
+    count check compares with), from staging.flights: one query, for the check before a load."""
+    weeks = TRAILING_DAYS * 2 // 7
+    days = [flight_date - dt.timedelta(weeks=k) for k in range(1, weeks + 1)]
+    listed = ", ".join(f"cast({literal(day.isoformat())} as date)" for day in days)
+    return [
+        (_date(day), int(rows))
+        for day, rows in session.query(
+            "select flight_date, count(*) from staging.flights "
+            f"where flight_date in ({listed}) group by flight_date"
+        )
+    ]
+
+
 def _value(number: float | None) -> str:
     return "null" if number is None else repr(float(number))
 
