@@ -42,11 +42,15 @@ def opaque_etags_for_encrypted_objects() -> None:
 
 @hooks.on_infra_start()
 def wildcard_json_paths_select_lists() -> None:
-    """`$.Contents[*].Key` of one object is a one-element list, as on AWS
-    (services/stepfunctions/json_paths.py)."""
-    from flightline_localstack.services.stepfunctions.json_paths import wildcard_paths_select_lists
+    """`$.Contents[*].Key` of one object is a one-element list, as on AWS; and each path is
+    parsed once, not on every evaluation (services/stepfunctions/json_paths.py)."""
+    from flightline_localstack.services.stepfunctions.json_paths import (
+        parse_each_path_once,
+        wildcard_paths_select_lists,
+    )
 
     wildcard_paths_select_lists()
+    parse_each_path_once()
 
 
 @hooks.on_infra_shutdown()
