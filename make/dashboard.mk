@@ -6,7 +6,7 @@
 DASHBOARD_TEMPLATE := cloudformation/dashboards.yaml
 
 .PHONY: dashboard
-dashboard: venv pg-up ## Build the dashboard page build/dashboard/index.html from the local warehouse
+dashboard: venv pg-setup ## Build the dashboard page build/dashboard/index.html from the local warehouse
 	$(PY) -m tools.dashboard build
 
 .PHONY: dashboard-check

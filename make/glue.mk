@@ -18,12 +18,12 @@ define run_job_quietly
 endef
 
 .PHONY: run
-run: venv check-java pg-up ## Run the job for one day: make run DATE=2024-01-02 [SOURCE=data/generated]
+run: venv check-java pg-setup ## Run the job for one day: make run DATE=2024-01-02 [SOURCE=data/generated]
 	@test -n "$(DATE)" || { echo "usage: make run DATE=YYYY-MM-DD [SOURCE=folder]" >&2; exit 2; }
 	$(call run_job_quietly,$(DATE),var/run-summary.json)
 
 .PHONY: load-sample
-load-sample: venv check-java pg-up ## Run the job on every sample day into the local PostgreSQL
+load-sample: venv check-java pg-setup ## Run the job on every sample day into the local PostgreSQL
 	$(call run_job_quietly,$(SAMPLE_DATES),var/sample-run-summaries.json)
 
 ROWS_BENCH ?= 1000000

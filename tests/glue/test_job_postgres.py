@@ -234,7 +234,7 @@ def test_without_the_bootstrap_the_job_fails_saying_what_to_run(spark, source, t
     message = str(raised.value)
     assert raised.value.stage == "check warehouse schema"
     assert message.startswith("check warehouse schema failed: WarehouseNotReady: ")
-    assert "make pg-up" in message
+    assert "make pg-setup" in message
     assert "make deploy ENV=<env> STACKS=warehouse" in message
     assert "Warehouse bootstrap" in message
     assert summary["status"] == "failed"
@@ -247,7 +247,7 @@ def test_a_warehouse_behind_the_job_fails_naming_the_missing_migration(
     with psycopg.connect(pg_database.url, autocommit=True) as conn:
         conn.execute("delete from staging.schema_migrations where version = 'V001'")
     with pytest.raises(
-        JobFailure, match=r"WarehouseNotReady: .*needs migration\(s\) V001.*make pg-up"
+        JobFailure, match=r"WarehouseNotReady: .*needs migration\(s\) V001.*make pg-setup"
     ):
         run(spark, source, tmp_path, pg_database, CLEAN_DAY, "run-1")
     assert day_rows(pg_database, CLEAN_DAY) == []

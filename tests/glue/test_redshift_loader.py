@@ -184,7 +184,7 @@ def test_an_unbootstrapped_warehouse_fails_with_redshifts_error_and_the_fix(data
     client, stubber = data_api
     # What an IAMR: user without grants gets from Redshift.
     _select_versions(stubber, "FAILED", [], "ERROR: permission denied for schema staging")
-    with pytest.raises(WarehouseNotReady, match=r"permission denied for schema staging.*pg-up"):
+    with pytest.raises(WarehouseNotReady, match=r"permission denied for schema staging.*pg-setup"):
         loader(client).check_schema()
 
 

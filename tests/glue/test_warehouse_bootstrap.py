@@ -61,6 +61,25 @@ def test_applying_the_bootstrap_twice_changes_nothing(pg_info: localpg.ConnInfo)
     assert "users created: none" in second
 
 
+def test_the_clusters_logins_leave_the_database_to_the_deploy(pg_info: localpg.ConnInfo) -> None:
+    """`postgres start` makes the users a namespace has and no more: the `local` env's first
+    deploy then applies the bootstrap and migrations through the emulated Data API."""
+    with throwaway_database(pg_info, "test_logins", set_up=False) as db:
+        localpg.ensure_logins(db)
+        with psycopg.connect(db.url) as conn:
+            tables = conn.execute(
+                "select count(*) from pg_tables where schemaname in ('public', 'staging')"
+            ).fetchone()[0]
+            schemas = conn.execute(
+                "select count(*) from pg_namespace where nspname = 'staging'"
+            ).fetchone()[0]
+        assert (tables, schemas) == (0, 0)
+        for principal in ("loader", "dbt", "crawler", "reader"):
+            with psycopg.connect(db.login(principal).url) as conn:  # its password logs in
+                assert conn.execute("select current_user").fetchone()[0] == db.login(principal).user
+        assert fails(db.login("loader"), "create schema staging") == "InsufficientPrivilege"
+
+
 def test_principals_are_unprivileged_logins_named_as_on_redshift(
     pg_database: localpg.ConnInfo,
 ) -> None:

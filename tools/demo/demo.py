@@ -9,7 +9,8 @@ nothing changed), uploads the airports file and the sample days to the landing b
 twice), follows every execution this started state by state (every day at once unless
 --no-concurrent), then prints the run summaries, the notices, a table from the on-time mart and
 where the docs site is.
-The make target starts PostgreSQL and LocalStack first (`pg-up`, `localstack-up`).
+The make target starts PostgreSQL and LocalStack first (`pg-up`, `localstack-up`); the
+deploy bootstraps the warehouse through the (emulated) Redshift Data API.
 """
 
 from __future__ import annotations

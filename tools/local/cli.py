@@ -1,12 +1,15 @@
 """Command line for the local services; only parses arguments over postgres.py / localstack.py.
 
-    python -m tools.local postgres start|stop|destroy|status|env|url [--as loader|dbt|crawler]
+    python -m tools.local postgres start|set-up|stop|destroy|status|env|url [--as PRINCIPAL]
     python -m tools.local localstack install|start|stop|restart|status|env|url|logs|python [--force]
     python -m tools.local around -- COMMAND...   (stops the services COMMAND started)
     python -m tools.local spark-classes          (the class-data archive Spark starts from)
 
 `python` prints the project's one Python (3.13), which the Makefile builds every venv with.
 
+`start` leaves the database as a new namespace's (the deploy bootstraps it through the Data
+API); `set-up` also applies the bootstrap and migrations directly, for the commands that load
+PostgreSQL without a deploy.
 `url` is the one way to get a service's address (make files ask it rather than spell it).
 """
 
@@ -21,7 +24,7 @@ from tools.local import localstack, postgres
 from tools.local.around import run_around
 from tools.local.process import ServiceError, tail
 
-POSTGRES_COMMANDS = ("start", "stop", "destroy", "status", "env", "url")
+POSTGRES_COMMANDS = ("start", "set-up", "stop", "destroy", "status", "env", "url")
 LOCALSTACK_COMMANDS = (
     "install", "start", "stop", "restart", "status", "env", "url", "logs", "python",
 )  # fmt: skip
@@ -87,12 +90,14 @@ def run_spark_classes() -> int:
 
 
 def run_postgres(args: argparse.Namespace) -> int:
-    if args.command == "start":
+    if args.command in ("start", "set-up"):
         info = postgres.start()
         print(
             f"PostgreSQL running on {info.host}:{info.port} (database {info.dbname}); "
             f"logs in {postgres.LOG_FILE}"
         )
+        if args.command == "set-up":
+            print(f"warehouse set up directly: {postgres.set_up(info)}")
     elif args.command == "stop":
         postgres.stop()
         print("PostgreSQL stopped")

@@ -1,15 +1,18 @@
 """A throwaway PostgreSQL 15 cluster on 127.0.0.1: the local stand-in for Redshift.
 
-`python -m tools.local postgres start|stop|destroy|status|env|url [--as loader|dbt|crawler|reader]`.
-Start is idempotent: it creates the cluster on first use (initdb as the `postgres` user when run as
-root, since initdb refuses root), reuses a running one, and applies the warehouse bootstrap
-and staging migrations (flightline_glue/warehouse/bootstrap.py) to the database, as the
-deploy tool does on Redshift. The cluster owner is the admin; the job, dbt and the crawlers
-log in as their own NOSUPERUSER roles named as Redshift stores them (the `local`
-environment's `iamr:` users, folded to lower case, `glue_crawler` and `dashboard_reader`),
-each with only the bootstrap's grants: the same users the Redshift Data API emulator acts as
-for the job's IAM role and dbt logs in as. Passwords are generated per cluster and kept
-beside it (`logins/<principal>` for each role).
+`python -m tools.local postgres start|set-up|stop|destroy|status|env|url [--as PRINCIPAL]`.
+Start is idempotent: it creates the cluster on first use (initdb as the `postgres` user when
+run as root, since initdb refuses root), reuses a running one, and makes sure the `flightline`
+database and the cluster's logins exist, as a new Redshift Serverless namespace has its
+database: the bootstrap and the staging migrations are left to the `local` environment's
+deploy, through the emulated Redshift Data API, exactly as on AWS. `set-up` applies them
+directly (flightline_glue/warehouse/bootstrap.py), for the developer commands that load
+PostgreSQL without a deploy (`make run`, dbt targets). The cluster owner is the admin; the
+job, dbt and the crawlers log in as their own NOSUPERUSER roles named as Redshift stores them
+(the `local` environment's `iamr:` users, folded to lower case, `glue_crawler` and
+`dashboard_reader`), each with only the bootstrap's grants: the same users the Redshift Data
+API emulator acts as for the job's IAM role and dbt logs in as. Passwords are generated per
+cluster and kept beside it (`logins/<principal>` for each role).
 """
 
 from __future__ import annotations
@@ -206,16 +209,32 @@ def set_up(info: ConnInfo) -> str:
     The roles get their passwords when created (the password files and the cluster live and
     go together in the state dir)."""
     from flightline_glue.warehouse.bootstrap import set_up_warehouse
+
+    with _users_turn(info) as (session, passwords):
+        result = set_up_warehouse(session, principals(), info.dbname, passwords)
+    return result.describe()
+
+
+def ensure_logins(info: ConnInfo) -> list[str]:
+    """The `local` environment's users with their generated passwords, and nothing in any
+    database: users belong to the cluster, the bootstrap's grants and tables to a database
+    (left to the deploy's Data API, or `set_up`). Returns the users created."""
+    from flightline_glue.warehouse.bootstrap import ensure_principals
+
+    with _users_turn(info) as (session, passwords):
+        return ensure_principals(session, principals(), passwords)
+
+
+@contextlib.contextmanager
+def _users_turn(info: ConnInfo) -> Iterator[tuple[object, dict[str, str]]]:
+    """An admin session on `info`'s database while this process has the cluster's users to
+    itself, with the principals' passwords."""
     from flightline_glue.warehouse.sql import PostgresSession
 
     passwords = {key: login_password(key) for key in PRINCIPAL_KEYS}
     with _SET_UP_LOCK, _cluster_users_lock(info):
         _fold_earlier_role_names(info)
-        result = set_up_warehouse(
-            PostgresSession(info.url, "flightline-bootstrap"), principals(), info.dbname,
-            passwords,
-        )  # fmt: skip
-    return result.describe()
+        yield PostgresSession(info.url, "flightline-bootstrap"), passwords
 
 
 # Users are cluster-wide: set-ups of different databases (parallel test workers, the emulated
@@ -282,7 +301,7 @@ def _start() -> ConnInfo:
         )
     info = conninfo()
     _ensure_database(info)
-    set_up(info)
+    ensure_logins(info)
     return info
 
 

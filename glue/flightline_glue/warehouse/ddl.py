@@ -19,7 +19,7 @@ DDL_DIR = resources.files(__package__) / "ddl"
 MIGRATIONS_TABLE = "staging.schema_migrations"
 # What to run when the warehouse is behind (docs/warehouse.md).
 SETUP_HINT = (
-    "apply the warehouse bootstrap and staging migrations: locally `make pg-up` "
+    "apply the warehouse bootstrap and staging migrations: locally `make pg-setup` "
     "(tools/local/postgres.py); on AWS `make deploy ENV=<env> STACKS=warehouse` "
     '(docs/warehouse.md, "Warehouse bootstrap")'
 )
