@@ -123,6 +123,34 @@ def test_the_warehouse_is_priced_from_the_measured_load_and_says_what_it_assumed
     assert "75 s (measured)" in glue.quantity
 
 
+def test_the_builds_exported_warehouse_seconds_are_measured() -> None:
+    notice = {
+        "summary": {"warehouse_seconds": 4.2},
+        "usage": {
+            "glue": {"execution_seconds": 75, "execution_class": "STANDARD",
+                     "worker_type": "G.1X", "workers": 2},
+            "dbt_build": {
+                "phase_seconds": [0, 1, 0, 70, 95, 0, 0],
+                # as Step Functions passes BatchGetBuilds' exportedEnvironmentVariables on
+                "exported_variables": [
+                    {"Name": "OTHER", "Value": "9"},
+                    {"Name": "DBT_WAREHOUSE_SECONDS", "Value": "84.5"},
+                ],
+            },
+        },
+    }  # fmt: skip
+    price = run_price(notice, base_rpus=4)
+    assert price["assumed"] == []
+    # the load at its 60-second minimum, the build's measured 84.5 s
+    assert price["warehouse"] == pytest.approx(round(4 * (60 + 84.5) / 3600 * 0.375, 4))
+    measured = from_notice(notice)
+    assert measured.build_warehouse_seconds == 84.5
+    assert measured.label("build_warehouse_seconds") == "measured"
+    # a build that exported nothing usable leaves the assumption in place
+    notice["usage"]["dbt_build"]["exported_variables"] = [{"Name": "DBT_WAREHOUSE_SECONDS"}]
+    assert run_price(notice)["assumed"] == ["build_warehouse_seconds"]
+
+
 def test_crawls_follow_the_design_one_per_header_change_compressed_or_not() -> None:
     """The day crawl machine runs after the job and crawls only when the headers the job read
     (gzip included) are not the ones the table was crawled from (stepfunctions/day_crawl.asl.json,

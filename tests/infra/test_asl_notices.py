@@ -48,7 +48,12 @@ def _built(flight_dates: str, flightline: dict[str, Any]) -> dict[str, Any]:
         },
         "run": {"summary": {"kind": "backfill dbt build", "flight_dates": flight_dates}},
         "crawl": {"ran": False, "reason": "backfill dbt build: no crawl"},
-        "dbt": {"build_id": "b-1", "status": "SUCCEEDED", "phase_seconds": [1]},
+        "dbt": {
+            "build_id": "b-1",
+            "status": "SUCCEEDED",
+            "phase_seconds": [1],
+            "exported_variables": [{"Name": "DBT_WAREHOUSE_SECONDS", "Value": "0.5"}],
+        },
     }
 
 

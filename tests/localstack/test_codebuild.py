@@ -122,6 +122,41 @@ def test_build_runs_phases_with_project_and_override_variables(
     assert s3.get_object(Bucket=localstack_bucket, Key="built.txt")["Body"].read() == b"2024-01-01"
 
 
+def test_exported_variables_take_their_values_when_post_build_ends(codebuild):
+    # AWS CodeBuild API Reference, "ExportedEnvironmentVariable": values may change until
+    # post_build ends; BatchGetBuilds then lists them.
+    buildspec = textwrap.dedent(
+        """
+        version: 0.2
+        env:
+          exported-variables:
+            - MEASURED
+            - FROM_PROJECT
+            - NEVER_SET
+        phases:
+          build:
+            commands:
+              - export MEASURED=1.5
+          post_build:
+            commands:
+              - export MEASURED="$MEASURED then 2.5"
+        """
+    )
+    project = _project(
+        codebuild, buildspec, env=[{"name": "FROM_PROJECT", "value": "p", "type": "PLAINTEXT"}]
+    )
+    build = _build(codebuild, project)
+    assert build["buildStatus"] == "SUCCEEDED"
+    assert build["exportedEnvironmentVariables"] == [
+        {"name": "MEASURED", "value": "1.5 then 2.5"},
+        {"name": "FROM_PROJECT", "value": "p"},
+        {"name": "NEVER_SET"},
+    ]
+    # a buildspec that exports nothing lists nothing
+    plain = _build(codebuild, _project(codebuild, _buildspec(build=["export MEASURED=1"])))
+    assert "exportedEnvironmentVariables" not in plain
+
+
 def test_failing_build_command_fails_the_build_and_still_runs_post_build(
     codebuild, localstack_state_dir
 ):

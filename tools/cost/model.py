@@ -64,10 +64,28 @@ def from_notice(notice: dict[str, Any], base: LoadAssumptions | None = None) -> 
     load = (notice.get("summary") or {}).get("warehouse_seconds")
     if load:
         found["load_warehouse_seconds"] = float(load)
-    build = (usage.get("dbt_build") or {}).get("warehouse_seconds")
+    build = build_warehouse_seconds(usage.get("dbt_build") or {})
     if build:
-        found["build_warehouse_seconds"] = float(build)
+        found["build_warehouse_seconds"] = build
     return dataclasses.replace(base, **found, measured=frozenset(found))
+
+
+# What the dbt build exports (orchestration.yaml's buildspec, env: exported-variables): the
+# elapsed time dbt reports for the build (run_results.json), from its first query to its last,
+# an upper bound of the warehouse's busy time for it.
+BUILD_WAREHOUSE_VARIABLE = "DBT_WAREHOUSE_SECONDS"
+
+
+def build_warehouse_seconds(dbt_build: dict[str, Any]) -> float | None:
+    """The build's warehouse seconds from its exported variables (BatchGetBuilds
+    `exportedEnvironmentVariables`, as Step Functions passes them on: Name and Value)."""
+    for variable in dbt_build.get("exported_variables") or []:
+        if variable.get("Name") == BUILD_WAREHOUSE_VARIABLE:
+            try:
+                return float(variable.get("Value") or "")
+            except ValueError:
+                return None
+    return None
 
 
 LOAD = LoadAssumptions()
@@ -339,7 +357,8 @@ def run_price(notice: dict[str, Any], base_rpus: float = 8) -> dict[str, Any]:
     """The price of one run from what its success notice measured: the job's
     ExecutionTime x its workers' DPUs (AWS Glue API, "JobRun"; 1-minute minimum), the build's
     phase durations in whole minutes, the load's warehouse seconds (Data API `Duration`, in the
-    run summary) and the build's where the notice has them, at `base_rpus` (the workgroup's
+    run summary) and the build's (dbt's elapsed time, which the build exports) where the notice
+    has them, at `base_rpus` (the workgroup's
     BaseCapacity) with Redshift Serverless' 60-second minimum per busy period. `assumed`
     names what the notice lacked (LOAD's figure stands in)."""
     usage = notice.get("usage") or {}

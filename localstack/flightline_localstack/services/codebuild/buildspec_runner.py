@@ -3,13 +3,17 @@
 Phases install, pre_build, build and post_build run in order, each with its `finally` block
 and `on-failure`. As in CodeBuild: a failing install or pre_build ends the build; a failing
 build phase still runs post_build (CODEBUILD_BUILD_SUCCEEDING=0). Exported variables and the
-working directory carry over from phase to phase. The build's log is
+working directory carry over from phase to phase. The buildspec's `env: exported-variables`
+take their values when post_build ends, and BatchGetBuilds lists them from then on
+(AWS CodeBuild API Reference, "ExportedEnvironmentVariable"); a stopped or timed-out build
+lists none, which AWS does not document. The build's log is
 `.state/localstack/codebuild-runs/<project>/<build uuid>.log`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import shlex
 import subprocess
 import threading
@@ -27,6 +31,7 @@ from flightline_localstack.services.codebuild.models import BUILDS_LOCK, Build
 
 LOG = logging.getLogger(__name__)
 
+SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 COMMAND_PHASES = ("install", "pre_build", "build", "post_build")
 
 
@@ -93,12 +98,34 @@ def _run_build(build: Build) -> None:
                     on_failure = str(definition.get("on-failure", "ABORT")).upper()
                     if name in ("install", "pre_build") and not on_failure.startswith("CONTINUE"):
                         break  # as in CodeBuild: no build/post_build after these fail
+            build.exported_variables = _exported_variables(spec, state)
             _finish_phases(build)
             _complete(build, "SUCCEEDED" if succeeded else "FAILED")
         except Exception as error:  # the emulator's own failure: never leave a build running
             LOG.exception("build %s failed in the emulator", build.id)
             log.write(f"[flightline] emulator error: {error}\n")
             _complete(build, "FAULT")
+
+
+def _exported_variables(spec: dict, state: Path) -> list[dict] | None:
+    """The values the last phase's shell left for the buildspec's exported variables (None
+    when it declares none). One never set, or not a shell name, is listed by name only (the
+    API's `value` is optional)."""
+    names = [str(n) for n in ((spec.get("env") or {}).get("exported-variables") or [])]
+    if not names:
+        return None
+    shell_names = [n for n in names if SHELL_NAME.fullmatch(n)]
+    # An empty environment: only what the build's shell exported may answer.
+    script = (
+        'source "$1" 2>/dev/null; shift; '
+        'for n; do [ "${!n+set}" ] && printf "%s\\0%s\\0" "$n" "${!n}"; done; true'
+    )
+    listed = subprocess.run(
+        ["bash", "-c", script, "exported", str(state / "env.sh"), *shell_names],
+        capture_output=True, check=True, text=True, env={},
+    ).stdout.split("\0")  # fmt: skip
+    values = dict(zip(listed[0::2], listed[1::2], strict=False))
+    return [{"name": n, "value": values[n]} if n in values else {"name": n} for n in names]
 
 
 def _finish_phases(build: Build) -> None:

@@ -42,6 +42,8 @@ class Build(ProcessRun):
     phases: list[dict] = field(default_factory=list)
     env_overrides: list[dict] = field(default_factory=list)
     buildspec_override: str | None = None
+    # The buildspec's env/exported-variables, fixed once post_build has ended.
+    exported_variables: list[dict] | None = None
 
     @property
     def running(self) -> bool:
@@ -93,6 +95,8 @@ class Build(ProcessRun):
             data["sourceVersion"] = self.source_version
         if self.end_time is not None:
             data["endTime"] = self.end_time
+        if self.exported_variables is not None:
+            data["exportedEnvironmentVariables"] = [dict(v) for v in self.exported_variables]
         return data
 
 
