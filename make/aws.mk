@@ -6,6 +6,7 @@
 #   make deploy ENV=dev STACKS=ci-deploy-role    once per account/env, by an administrator
 #   make deploy-local                            start LocalStack, deploy ENV=local to it
 #   make smoke ENV=dev [ENDPOINT=http://...]     read-only checks of a deployed environment
+#   make rotate-login ENV=dev [LOGIN=crawler]    new passwords for the warehouse logins (monthly in CI)
 #   make e2e-aws ENV=sandbox                     one sample day through a deployed env, followed,
 #                                                the emulated calls' answers recorded in var/parity/
 #   make parity RECORDED=var/parity/sandbox-...  a local recording against the model and AWS's
@@ -54,6 +55,13 @@ deploy: venv ## Deploy the stacks: make deploy ENV=dev [ENDPOINT=http://...] [RE
 smoke: venv ## Read-only checks of a deployed env: make smoke ENV=dev [ENDPOINT=http://...] [REGION=...]
 	$(PY) -m tools.deploy.smoke --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) \
 	  $(if $(REGION),--region $(REGION))
+
+LOGIN ?= all
+
+.PHONY: rotate-login
+rotate-login: venv ## Rotate warehouse login passwords: make rotate-login ENV=dev [LOGIN=all|crawler|reader] [ENDPOINT=...]
+	$(PY) -m tools.deploy.rotate --env $(ENV) --login $(LOGIN) \
+	  $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(REGION),--region $(REGION))
 
 RECORD_DIR ?=
 LOCAL ?=

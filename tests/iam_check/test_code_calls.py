@@ -79,7 +79,11 @@ def _needed(paths: list[Path], services: list[str]) -> set[str]:
         ),
         (
             # The warehouse bootstrap runs the job package's Data API session (sql.py).
-            ["tools/deploy/warehouse.py", "glue/flightline_glue/warehouse/sql.py"],
+            [
+                "tools/deploy/warehouse.py",
+                "tools/deploy/rotation.py",
+                "glue/flightline_glue/warehouse/sql.py",
+            ],
             ["redshift-serverless", "secretsmanager", "redshift-data"],
             calls.DEPLOY_TOOL,
         ),

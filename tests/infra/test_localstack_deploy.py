@@ -7,6 +7,7 @@ names) from cloudformation/parameters/local.json, and deletes it afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +21,8 @@ from tests.helpers import CSV, WAIT_SECONDS, entered, executions, history, input
 from tools.deploy.config import load_env
 from tools.deploy.disposable import Deployment, deployed
 from tools.deploy.environment import deploy_env
+from tools.deploy.rotation import RotationError, rotate_env_login, rotate_login
+from tools.deploy.warehouse import warehouse_session
 from tools.e2e.follow import state_outputs
 from tools.local import postgres as localpg
 
@@ -390,3 +393,63 @@ def test_malformed_events_and_keys_fail_before_any_work(
     assert step in path
     assert "RecordDayEvent" not in path
     assert path[-1] == "PipelineFailed"
+
+
+# --- rotating a login (tools/deploy/rotation.py) ----------------------------------------------
+# Locally the env's dbt login has a password of its own (on Redshift dbt uses IAM): it stands
+# for the crawlers' and the reader's logins, whose users the local cluster shares between envs.
+
+
+def _logs_in(info: localpg.ConnInfo, user: str, password: str) -> bool:
+    try:
+        with psycopg.connect(dataclasses.replace(info, user=user, password=password).url):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def test_a_login_rotates_through_the_data_api(
+    deployment: Deployment, pipeline_database: localpg.ConnInfo
+) -> None:
+    outputs = deployment.outputs("warehouse")
+    secrets = deployment.client("secretsmanager")
+    arn = outputs["DbtPasswordSecretArn"]
+    before = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+
+    rotation = rotate_env_login(outputs, deployment.client, "dbt", poll_seconds=0.2)
+
+    after = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+    assert after["username"] == before["username"] == rotation.user
+    assert after["password"] != before["password"]
+    assert _logs_in(pipeline_database, after["username"], after["password"])
+    assert not _logs_in(pipeline_database, before["username"], before["password"])
+    stages = secrets.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    assert stages[rotation.current_version] == ["AWSCURRENT"]
+    assert stages[rotation.previous_version] == ["AWSPREVIOUS"]
+
+
+def test_a_rotation_whose_new_password_fails_its_test_leaves_the_login_as_it_was(
+    deployment: Deployment, pipeline_database: localpg.ConnInfo
+) -> None:
+    outputs = deployment.outputs("warehouse")
+    secrets = deployment.client("secretsmanager")
+    arn = outputs["DbtPasswordSecretArn"]
+    current = secrets.get_secret_value(SecretId=arn)
+    value = json.loads(current["SecretString"])
+    # The test step through the Data API logs in with a secret whose password is wrong.
+    wrong = secrets.create_secret(
+        Name=f"wrong-{uuid.uuid4().hex[:8]}",
+        SecretString=json.dumps({**value, "password": "Not-the-password-1"}),
+    )["ARN"]
+    try:
+        with pytest.raises(RotationError, match=r"did not log in.*back to the previous version"):
+            rotate_login(
+                secrets,
+                warehouse_session(outputs, deployment.client, 0.2),
+                lambda: warehouse_session(outputs, deployment.client, 0.2, secret_arn=wrong),
+                arn,
+            )
+    finally:
+        secrets.delete_secret(SecretId=wrong, ForceDeleteWithoutRecovery=True)
+    assert secrets.get_secret_value(SecretId=arn)["VersionId"] == current["VersionId"]
+    assert _logs_in(pipeline_database, value["username"], value["password"])

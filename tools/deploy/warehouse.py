@@ -40,27 +40,12 @@ def set_up_after_deploy(
     poll_seconds: float = 2.0,
 ) -> SetupResult | None:
     """Apply the bootstrap and migrations to the deployed warehouse."""
-    namespace = client("redshift-serverless").get_namespace(namespaceName=outputs["NamespaceName"])[
-        "namespace"
-    ]
-    admin_secret = namespace.get("adminPasswordSecretArn")
-    if not admin_secret:
-        raise WarehouseSetupError(
-            f"namespace {outputs['NamespaceName']} has no managed admin secret "
-            "(ManageAdminPassword must stay true in cloudformation/warehouse.yaml)"
-        )
+    session = warehouse_session(outputs, client, poll_seconds)
     principals = Principals.for_env(config.project, config.parameters["EnvName"])
     secrets = client("secretsmanager")
     passwords = {"crawler": _login_password(secrets, outputs["JdbcSecretArn"], principals.crawler)}
     if outputs.get("DbtPasswordSecretArn"):  # WarehouseEngine=postgres only
         passwords["dbt"] = _login_password(secrets, outputs["DbtPasswordSecretArn"], principals.dbt)
-    session = DataApiSession(
-        client("redshift-data"),
-        outputs["WorkgroupName"],
-        outputs["DatabaseName"],
-        secret_arn=admin_secret,
-        poll_seconds=poll_seconds,
-    )
     if "DashboardReaderSecretArn" in outputs:  # EnableDashboards: QuickSight logs in as it
         passwords["reader"] = _login_password(
             secrets, outputs["DashboardReaderSecretArn"], principals.reader
@@ -70,6 +55,32 @@ def set_up_after_deploy(
     )
     log(f"warehouse: {result.describe()}")
     return result
+
+
+def warehouse_session(
+    outputs: dict[str, str], client: Callable[[str], Any], poll_seconds: float = 2.0,
+    secret_arn: str | None = None,
+) -> DataApiSession:  # fmt: skip
+    """A Data API session on the deployed warehouse (the warehouse stack's `outputs`) as the
+    namespace's admin, through its managed admin secret (found with GetNamespace); with
+    `secret_arn`, as that secret's user instead."""
+    if secret_arn is None:
+        namespace = client("redshift-serverless").get_namespace(
+            namespaceName=outputs["NamespaceName"]
+        )["namespace"]
+        secret_arn = namespace.get("adminPasswordSecretArn")
+        if not secret_arn:
+            raise WarehouseSetupError(
+                f"namespace {outputs['NamespaceName']} has no managed admin secret "
+                "(ManageAdminPassword must stay true in cloudformation/warehouse.yaml)"
+            )
+    return DataApiSession(
+        client("redshift-data"),
+        outputs["WorkgroupName"],
+        outputs["DatabaseName"],
+        secret_arn=secret_arn,
+        poll_seconds=poll_seconds,
+    )
 
 
 def _login_password(secrets, secret_arn: str, user: str) -> str:

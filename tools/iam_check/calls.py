@@ -89,6 +89,12 @@ DEPLOY_TOOL = [
     Call("redshift-data:ExecuteStatement", "{workgroup}", "bootstrap statements"),
     Call("redshift-data:BatchExecuteStatement", "{workgroup}", "migrations in one tx"),
     *data_api_polling("applied versions"),
+    # tools/deploy/rotation.py (make rotate-login, .github/workflows/rotate.yml): the
+    # crawlers' new password as a new secret version, set as the admin, then made current.
+    Call("secretsmanager:GetRandomPassword", "*", "the crawlers' new password"),
+    Call("secretsmanager:PutSecretValue", "{jdbc_secret}", "the new version (AWSPENDING)"),
+    Call("secretsmanager:UpdateSecretVersionStage", "{jdbc_secret}", "AWSCURRENT moves to it"),
+    Call("kms:GenerateDataKey", "{data_key}", "the new version, encrypted", KMS_VIA_SECRETS),
 ]
 
 # What the deploy role must NOT be able to do (privilege escalation through the CI stack).
@@ -237,6 +243,8 @@ DEPLOY_TOOL_DASHBOARDS = [
         )
     ),
     Call("secretsmanager:GetSecretValue", "{reader_secret}", "the dashboard reader's password"),
+    Call("secretsmanager:PutSecretValue", "{reader_secret}", "the reader's new password"),
+    Call("secretsmanager:UpdateSecretVersionStage", "{reader_secret}", "AWSCURRENT moves to it"),
 ]
 
 # What QuickSight does as the VPC connection's role: its network interfaces in the private

@@ -91,7 +91,8 @@ def _create_user(dialect: str, name: str, password: str | None) -> str:
     return f"create role {identifier(name)} login nosuperuser nocreatedb nocreaterole{secret}"
 
 
-def _set_password(dialect: str, name: str, password: str) -> str:
+def set_password(dialect: str, name: str, password: str) -> str:
+    """The statement that sets a user's password (an admin's)."""
     verb = "alter user" if dialect == "redshift" else "alter role"
     return f"{verb} {identifier(name)} password {literal(password)}"
 
@@ -117,7 +118,7 @@ def ensure_principals(
             statements.append(_create_user(session.dialect, name, password))
             created.append(name)
         elif password and reset_passwords:
-            statements.append(_set_password(session.dialect, name, password))
+            statements.append(set_password(session.dialect, name, password))
     if statements:
         session.run(statements)
     return created
