@@ -40,7 +40,6 @@ def set_up_after_deploy(
     poll_seconds: float = 2.0,
 ) -> SetupResult | None:
     """Apply the bootstrap and migrations to the deployed warehouse."""
-    session = warehouse_session(outputs, client, poll_seconds)
     principals = Principals.for_env(config.project, config.parameters["EnvName"])
     secrets = client("secretsmanager")
     passwords = {"crawler": _login_password(secrets, outputs["JdbcSecretArn"], principals.crawler)}
@@ -50,6 +49,7 @@ def set_up_after_deploy(
         passwords["reader"] = _login_password(
             secrets, outputs["DashboardReaderSecretArn"], principals.reader
         )
+    session = warehouse_session(outputs, client, poll_seconds)  # secrets checked first
     result = set_up_warehouse(
         session, principals, outputs["DatabaseName"], passwords, reset_passwords=True
     )
