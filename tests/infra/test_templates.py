@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -465,7 +463,7 @@ def test_the_warehouse_engine_switches_only_the_postgresql_logins(
     }
 
 
-def test_dbt_buildspec_builds_what_the_day_changed_or_the_whole_project(
+def test_dbt_buildspec_runs_the_build_runner_with_its_parse_cached(
     templates: dict[str, dict[str, Any]],
 ) -> None:
     project = templates["orchestration"]["Resources"]["DbtProject"]["Properties"]
@@ -478,44 +476,20 @@ def test_dbt_buildspec_builds_what_the_day_changed_or_the_whole_project(
     assert "--no-index" in script
     assert "--require-hashes" in script
     assert "requirements-dbt.lock" in script
+    # What the build covers is build_runner's (tests/dbt/test_build_runner.py): the build
+    # phase runs it, then exports the warehouse time.
     build = spec["phases"]["build"]["commands"]
-    # The build phase's shell, run with `dbt` standing for the real one (it echoes its
-    # arguments; `run-operation` prints $UNBUILT, the models the warehouse lacks).
-    fake = (
-        'dbt() { if [ "$1" = run-operation ]; then printf "%s" "${UNBUILT:-}"; '
-        'return "${OPERATION_FAILS:-0}"; fi; echo dbt "$@"; }'
-    )
-    script = fake + "\nset -e\n" + "\n".join(build)
-
-    def run(**env: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["bash", "-c", script], env={"PATH": os.environ["PATH"], "DBT_TARGET": "prod", **env},
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-
-    whole_day = "dbt build --target prod --vars {flight_dates: '2024-01-02'}"
-    day = run(FLIGHT_DATE="2024-01-02", TRIGGER_KEY="daily_flights/date=2024-01-02/f.csv")
-    assert day.stdout.splitlines()[-1] == (
-        whole_day + " --select source:flightline.flights+ source:flightline.load_runs+"
-        " source:flightline.day_checks+"
-    )
-    # A fresh warehouse (or one without the airports branch yet): the whole project.
-    fresh = run(FLIGHT_DATE="2024-01-02", UNBUILT="airports_snapshot\ndim_airports\n")
-    assert fresh.stdout.splitlines()[-2:] == [
-        "not built yet: airports_snapshot dim_airports: the whole project",
-        whole_day,
-    ]
-    failed_check = run(FLIGHT_DATE="2024-01-02", OPERATION_FAILS="1")
-    assert failed_check.returncode != 0
-    assert "dbt build" not in failed_check.stdout
-    backfill = run(FLIGHT_DATE="2024-01-01,2024-01-02", TRIGGER_KEY="backfill")
-    assert backfill.stdout.splitlines()[-1] == (
-        "dbt build --target prod --vars {flight_dates: '2024-01-01,2024-01-02'}"
-    )
-    airports = run(DBT_SCOPE="airports")
-    assert airports.stdout.splitlines()[-1] == "dbt build --target prod"
-    neither = run()
-    assert (neither.returncode, neither.stderr.strip()) == (2, "FLIGHT_DATE is not set")
+    assert build[0] == "python -m build_runner"
+    assert build[1].startswith("export DBT_WAREHOUSE_SECONDS=")
+    # dbt's saved parse goes from build to build through the project's S3 cache, in the
+    # artifacts bucket, where the build role may read and write it.
+    assert spec["cache"] == {"paths": ["target/partial_parse.msgpack"]}
+    cache = project["Cache"]
+    assert cache["Type"] == "S3"
+    assert cache["Location"]["Fn::Sub"][0] == "${Bucket}/cache/dbt"
+    policy = templates["orchestration"]["Resources"]["DbtBuildPolicy"]["Properties"]
+    (statement,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "BuildCache"]
+    assert statement["Resource"]["Fn::Sub"][0] == "${Bucket}/cache/dbt/*"
     variables = project["Environment"]["EnvironmentVariables"]
     env = {v["Name"]: v["Value"] for v in variables if "Name" in v}
     assert env["DBT_TARGET"] == {"Ref": "DbtTarget"}

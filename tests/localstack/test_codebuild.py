@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import textwrap
+import zipfile
 
 import pytest
 import yaml
@@ -305,3 +307,83 @@ def test_stop_build_ends_commands_that_ignore_sigterm(codebuild, localstack_stat
 
     assert build["buildStatus"] == "STOPPED"
     assert _phases(build)["BUILD"]["phaseStatus"] == "STOPPED"
+
+
+def _cached_buildspec(build: list[str], **section) -> str:
+    spec = {
+        "version": 0.2,
+        "phases": {"build": {"commands": build}},
+        "cache": {"paths": ["target/*.msgpack"], **section},
+    }
+    return yaml.safe_dump(spec, sort_keys=False)
+
+
+def test_s3_cache_carries_the_cache_paths_to_the_next_build_after_success_only(
+    codebuild, localstack_client, localstack_bucket, localstack_state_dir
+):
+    # "Amazon S3 caching" (AWS CodeBuild User Guide): the buildspec's cache paths are kept
+    # in the project's S3 cache location and restored into the next build. Stored only after
+    # a build that succeeded (what AWS does after a failure is not documented).
+    step = (
+        "mkdir -p target; cat target/parse.msgpack 2>/dev/null || echo none;"
+        ' echo "$STEP" > target/parse.msgpack; echo other > target/other.txt; exit "${FAIL:-0}"'
+    )
+    cache = {"type": "S3", "location": f"{localstack_bucket}/cache/dbt"}
+    project = _project(codebuild, _cached_buildspec([step]), cache=cache)
+
+    def build(step: str, fail: str = "0") -> dict:
+        variables = [{"name": "STEP", "value": step}, {"name": "FAIL", "value": fail}]
+        started = codebuild.start_build(projectName=project, environmentVariablesOverride=variables)
+        return _wait_build(codebuild, started["build"]["id"])
+
+    first = build("first")
+    assert first["buildStatus"] == "SUCCEEDED"
+    assert first["cache"] == cache
+    s3 = localstack_client("s3")
+    stored = s3.list_objects_v2(Bucket=localstack_bucket, Prefix="cache/dbt/")["Contents"]
+    assert [o["Key"] for o in stored] == [f"cache/dbt/{project}.zip"]
+    assert build("failed", fail="3")["buildStatus"] == "FAILED"
+    third = build("third")
+    assert third["buildStatus"] == "SUCCEEDED"
+    # The third build found the first's file (the failed build stored nothing) ...
+    printed = _log(localstack_state_dir, third).split("Running command", 2)[-1]
+    assert "first" in printed
+    assert "failed" not in printed
+    # ... and only what the buildspec's paths match is kept (not other.txt).
+    archive = s3.get_object(Bucket=localstack_bucket, Key=f"cache/dbt/{project}.zip")
+    names = zipfile.ZipFile(io.BytesIO(archive["Body"].read())).namelist()
+    assert names == ["target/parse.msgpack"]
+
+
+def test_s3_cache_restores_before_install(codebuild, localstack_bucket, localstack_state_dir):
+    cache = {"type": "S3", "location": f"{localstack_bucket}/cache/order"}
+    write = "mkdir -p target && echo kept > target/parse.msgpack"
+    project = _project(codebuild, _cached_buildspec([write]), cache=cache)
+    assert _build(codebuild, project)["buildStatus"] == "SUCCEEDED"
+    spec = yaml.safe_load(_cached_buildspec(["true"]))
+    spec["phases"] = {"install": {"commands": ["cat target/parse.msgpack"]}}
+    codebuild.update_project(
+        name=project, source={"type": "NO_SOURCE", "buildspec": yaml.safe_dump(spec)}
+    )
+
+    build = _build(codebuild, project)
+
+    assert build["buildStatus"] == "SUCCEEDED"
+    assert "kept" in _log(localstack_state_dir, build)
+
+
+@pytest.mark.parametrize(
+    ("cache", "section", "reason"),
+    [
+        ({"type": "S3", "location": "b/c"}, {"key": "deps-1"}, "cache key"),
+        ({"type": "LOCAL", "modes": ["LOCAL_CUSTOM_CACHE"]}, {}, "cache type LOCAL"),
+    ],
+)
+def test_cache_features_not_emulated_fail_the_build(codebuild, cache, section, reason):
+    # Fail closed: a cache this emulator cannot keep as AWS does is an error, not a no-op.
+    project = _project(codebuild, _cached_buildspec(["true"], **section), cache=cache)
+
+    build = _build(codebuild, project)
+
+    assert build["buildStatus"] == "FAULT"
+    assert reason in _phases(build)["DOWNLOAD_SOURCE"]["contexts"][0]["message"]

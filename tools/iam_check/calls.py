@@ -193,6 +193,9 @@ GLUE_CRAWLER = [
 DBT_BUILD = [
     Call("s3:GetObject", "{artifacts}/artifacts/dbt/x/dbt_project.zip", "source bundle"),
     Call("s3:GetObject", "{artifacts}/artifacts/dbt-wheels/x/wheelhouse.zip", "wheelhouse"),
+    Call("s3:GetObject", "{artifacts}/cache/dbt/x.zip", "S3 cache (dbt's saved parse)"),
+    Call("s3:PutObject", "{artifacts}/cache/dbt/x.zip", "S3 cache (dbt's saved parse)"),
+    Call("kms:GenerateDataKey", "{data_key}", "SSE-KMS cache objects"),
     Call("kms:Decrypt", "{data_key}", "encrypted artifacts and logs"),
     *log_writes("{dbt_log_group}", "build logs"),
     Call("redshift-serverless:GetCredentials", "{workgroup}", "dbt-redshift method: iam"),

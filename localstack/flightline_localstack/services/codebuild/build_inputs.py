@@ -26,7 +26,7 @@ class BuildError(Exception):
     """The build cannot run (source, buildspec): status FAULT/FAILED with this message."""
 
 
-def _parse_s3_location(location: str) -> tuple[str, str]:
+def parse_s3_location(location: str) -> tuple[str, str]:
     location = location.removeprefix("arn:aws:s3:::").removeprefix("s3://")
     bucket, _, key = location.partition("/")
     return bucket, key
@@ -38,7 +38,7 @@ def download_source(clients, source: dict, target: Path) -> None:
         return
     if kind != "S3":
         raise BuildError(f"source type {kind} is not supported locally (use S3 or NO_SOURCE)")
-    bucket, key = _parse_s3_location(source.get("location") or "")
+    bucket, key = parse_s3_location(source.get("location") or "")
     if not bucket:
         raise BuildError("S3 source without a location")
     s3 = clients.s3
@@ -70,7 +70,7 @@ def load_buildspec(clients, build: Build, src: Path) -> dict:
     text = build.buildspec_override or build.source.get("buildspec") or "buildspec.yml"
     if "\n" not in text and "phases" not in text:
         if text.startswith("arn:aws:s3:::") or text.startswith("s3://"):
-            bucket, key = _parse_s3_location(text)
+            bucket, key = parse_s3_location(text)
             text = clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
         else:
             path = src / text

@@ -91,6 +91,7 @@ def _new_build(
         source_version=request.get("sourceVersion"),
         env_overrides=env_overrides,
         buildspec_override=request.get("buildspecOverride"),
+        cache=dict(request.get("cacheOverride") or metadata.get("cache") or {"type": "NO_CACHE"}),
     )
 
 

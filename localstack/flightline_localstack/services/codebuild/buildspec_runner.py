@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flightline_localstack import processes, settings
+from flightline_localstack.services.codebuild import build_cache
 from flightline_localstack.services.codebuild.build_inputs import (
     BuildError,
     build_env,
@@ -68,6 +69,10 @@ def _run_build(build: Build) -> None:
                 download_source(clients, build.source, src)
                 spec = load_buildspec(clients, build, src)
                 env = build_env(clients, build, spec, src)
+                cached = build_cache.cache_paths(spec, build.cache)
+                restored = build_cache.restore(clients.s3, build.cache, build.project, cached, src)
+                if cached:
+                    log.write(f"[Container] cache: {restored} file(s) restored\n")
             except BuildError as error:
                 log.write(f"[Container] {error}\n")
                 Build.end_phase(entry, "FAILED", str(error))
@@ -99,7 +104,7 @@ def _run_build(build: Build) -> None:
                     if name in ("install", "pre_build") and not on_failure.startswith("CONTINUE"):
                         break  # as in CodeBuild: no build/post_build after these fail
             build.exported_variables = _exported_variables(spec, state)
-            _finish_phases(build)
+            _finish_phases(build, lambda: _store_cache(clients, build, cached, src, succeeded, log))
             _complete(build, "SUCCEEDED" if succeeded else "FAILED")
         except Exception as error:  # the emulator's own failure: never leave a build running
             LOG.exception("build %s failed in the emulator", build.id)
@@ -128,9 +133,21 @@ def _exported_variables(spec: dict, state: Path) -> list[dict] | None:
     return [{"name": n, "value": values[n]} if n in values else {"name": n} for n in names]
 
 
-def _finish_phases(build: Build) -> None:
-    for phase in ("UPLOAD_ARTIFACTS", "FINALIZING"):
-        Build.end_phase(build.begin_phase(phase), "SUCCEEDED")
+def _finish_phases(build: Build, upload=None) -> None:
+    """UPLOAD_ARTIFACTS (the cache, `upload`) and FINALIZING."""
+    entry = build.begin_phase("UPLOAD_ARTIFACTS")
+    if upload is not None:
+        upload()
+    Build.end_phase(entry, "SUCCEEDED")
+    Build.end_phase(build.begin_phase("FINALIZING"), "SUCCEEDED")
+
+
+def _store_cache(clients, build: Build, paths: list[str], src: Path, succeeded: bool, log) -> None:
+    """The build's cache paths into the project's cache, after a build that succeeded only
+    (build_cache.py)."""
+    if paths and succeeded:
+        stored = build_cache.store(clients.s3, build.cache, build.project, paths, src)
+        log.write(f"[Container] cache: {stored} file(s) stored\n")
 
 
 def _complete(build: Build, status: str) -> None:

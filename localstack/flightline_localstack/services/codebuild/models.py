@@ -42,6 +42,8 @@ class Build(ProcessRun):
     phases: list[dict] = field(default_factory=list)
     env_overrides: list[dict] = field(default_factory=list)
     buildspec_override: str | None = None
+    # The project's cache (ProjectCache: NO_CACHE, S3 with a location, LOCAL).
+    cache: dict = field(default_factory=lambda: {"type": "NO_CACHE"})
     # The buildspec's env/exported-variables, fixed once post_build has ended.
     exported_variables: list[dict] | None = None
 
@@ -78,7 +80,7 @@ class Build(ProcessRun):
             "secondarySources": [],
             "secondarySourceVersions": [],
             "artifacts": {"location": ""},
-            "cache": {"type": "NO_CACHE"},
+            "cache": dict(self.cache),
             "environment": self.environment,
             "serviceRole": self.service_role,
             "logs": {
