@@ -45,6 +45,7 @@ class FlightFile:
     # The first line as written (decompressed; a byte-order mark or the CR of CRLF kept):
     # the run summary's headers, from which the day crawl decides (headers.py).
     header_line: str = ""
+    size: int = 0  # bytes as stored (compressed for a gzip file)
 
     @property
     def optional_columns(self) -> tuple[str, ...]:
@@ -163,11 +164,17 @@ class FileScan:
         self.name = name
         first = stream.read(_CHUNK)
         self.compressed = first[:2] == GZIP_MAGIC
-        raw = _chain(first, stream)
+        self.size = 0
+        raw = self._counted(_chain(first, stream))
         chunks = _inflate(raw, name) if self.compressed else raw
         self.lines = 0
         self.first_line = None
         self._scan(chunks)
+
+    def _counted(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.size += len(chunk)
+            yield chunk
 
     def _scan(self, chunks: Iterator[bytes]) -> None:
         carry = b""
@@ -291,7 +298,7 @@ def discover_day(storage: Storage, flight_date: dt.date) -> Day:
         files.append(
             FlightFile(
                 uri, name, tuple(header), column_for, extras, scan.compressed, scan.lines,
-                scan.written_header_line,
+                scan.written_header_line, scan.size,
             )
         )  # fmt: skip
     if not files and not declared_empty:

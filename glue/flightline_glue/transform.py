@@ -98,6 +98,33 @@ def _extras(fields: Column, flight_file: FlightFile, names: Sequence[str]) -> Co
     )
 
 
+_BYTE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
+               "g": 1 << 30, "gb": 1 << 30, "t": 1 << 40, "tb": 1 << 40}  # fmt: skip
+
+
+def _conf_bytes(spark: SparkSession, key: str) -> int:
+    """A size setting as Spark reads it ("128m", "4194304b": binary units)."""
+    text = spark.conf.get(key).strip().lower()
+    number = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+    return int(number) * _BYTE_UNITS[text[len(number) :]]
+
+
+def read_as_one_split(spark: SparkSession, flight_file: FlightFile) -> bool:
+    """Whether Spark reads the whole file as one split, from its first byte: a gzip file is
+    not splittable, and Spark never splits a file no larger than both
+    spark.sql.files.maxPartitionBytes and spark.sql.files.openCostInBytes (Spark's split
+    size, FilePartition.maxSplitBytes, is the smaller of the first and the larger of the
+    second and the bytes per core). tests/glue/test_transform_splits.py reads a file both
+    ways."""
+    if flight_file.compressed:
+        return True
+    bound = min(
+        _conf_bytes(spark, "spark.sql.files.maxPartitionBytes"),
+        _conf_bytes(spark, "spark.sql.files.openCostInBytes"),
+    )
+    return 0 < flight_file.size <= bound
+
+
 def read_flight_file(
     spark: SparkSession, path: str, flight_file: FlightFile, extra_names: Sequence[str] = ()
 ) -> DataFrame:
@@ -115,9 +142,12 @@ def read_flight_file(
     that parses nothing) plus its position in its split.
     """
     df = spark.read.text(path)
-    split_sizes = sorted(
-        (row[0], row[1]) for row in df.groupBy(F.input_file_block_start()).count().collect()
-    )
+    if read_as_one_split(spark, flight_file):
+        split_sizes = [(0, flight_file.lines)]  # no counting pass: one Spark job less
+    else:
+        split_sizes = sorted(
+            (row[0], row[1]) for row in df.groupBy(F.input_file_block_start()).count().collect()
+        )
     lines_before, offsets = 0, []
     for split_start, lines in split_sizes:
         offsets += [F.lit(split_start), F.lit(lines_before)]

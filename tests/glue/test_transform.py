@@ -14,11 +14,14 @@ from flightline_glue.storage import LocalStorage
 from flightline_glue.transform import (
     airports_frame,
     enrich,
+    read_as_one_split,
     read_flight_files,
     rejected_rows,
     validate,
 )
 from pyspark.sql import functions as F
+
+from tests.helpers import unique
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = dt.date(2024, 3, 10)
@@ -278,3 +281,35 @@ def test_line_numbers_stay_exact_when_spark_splits_a_file(spark, tmp_path):
         assert [row.carrier_raw, row.origin_airport_id_raw] == line_200k[:2]
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
+
+
+def test_a_file_spark_reads_as_one_split_needs_no_counting_pass(spark, tmp_path):
+    day = tmp_path / "daily_flights" / f"date={DAY}"
+    day.mkdir(parents=True)
+    sample = REPO / "data" / "sample" / "daily_flights" / "date=2024-01-01" / "flights.csv"
+    (day / "flights.csv").write_bytes(sample.read_bytes())  # about 60 KB
+    (flight_file,) = discover_flight_files(LocalStorage(tmp_path), DAY)
+    assert flight_file.size == len(sample.read_bytes())
+
+    def lines() -> tuple[bool, list[int], list[int]]:
+        group = unique("read")
+        spark.sparkContext.setJobGroup(group, "read_flight_files")
+        raw = read_flight_files(spark, [(flight_file.uri, flight_file)])
+        counted = spark.sparkContext.statusTracker().getJobIdsForGroup(group)
+        numbers = sorted(r.source_line for r in raw.select("source_line").collect())
+        return read_as_one_split(spark, flight_file), counted, numbers
+
+    one_split, jobs, numbers = lines()
+    assert one_split
+    assert jobs == []  # no Spark job before the caller's own
+    # Below the file's size, Spark splits it: the counting pass numbers the lines the same.
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "16k")
+    spark.conf.set("spark.sql.files.openCostInBytes", "16k")
+    try:
+        one_split, jobs, split_numbers = lines()
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+        spark.conf.unset("spark.sql.files.openCostInBytes")
+    assert not one_split
+    assert jobs  # the counting pass (with adaptive execution, its shuffle is a job too)
+    assert split_numbers == numbers == list(range(2, flight_file.lines + 1))
