@@ -12,7 +12,7 @@ from .runner import installed_dbt, run_build
 from .session import DbtCommandError, DbtSession
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, session_for=DbtSession) -> int:
     try:
         request = BuildRequest.from_environment(os.environ)
     except BuildRequestError as error:
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(*installed_dbt(), sep="\n", flush=True)
     try:
-        run_build(request, DbtSession(request.target, sys.argv[1:] if argv is None else argv))
+        run_build(request, session_for(request.target, sys.argv[1:] if argv is None else argv))
     except DbtCommandError as error:
         print(error, file=sys.stderr)
         return 1

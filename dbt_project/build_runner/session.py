@@ -3,16 +3,19 @@
 Each `dbt` command line is a new Python that imports dbt (about 1.4 s) and parses the
 project. Here the parse runs once and its manifest serves the unbuilt check and the build
 (dbtRunner's `manifest`, "Programmatic invocations" in dbt's docs). The parse is partial when
-the bundle carries a `target/partial_parse.msgpack` made for the same dbt, target and
-project (the deploy tool parses at bundle time: tools/deploy/artifacts.py); otherwise dbt
-parses in full, as before. The day's dates are run-time `--vars` of the commands after the
-parse, so the shipped parse stays valid whatever the date.
+`target/partial_parse.msgpack` holds the last build's parse (the CodeBuild project's S3 cache
+carries it from build to build) and dbt finds it made for the same dbt, profile, target and
+vars: dbt then re-parses only the files that changed. The day's dates are run-time `--vars`
+of the commands after the parse, so a new date does not invalidate it. A parse that fails
+from a saved one is retried once without it: a stale parse must not fail every build (the
+cache is stored only after a build that succeeds).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 UNBUILT_OPERATION = "flightline_unbuilt_relations"
@@ -27,6 +30,8 @@ class DbtSession:
     target: str
     # Flags every command takes (a project or target path elsewhere than the working folder).
     common_args: Sequence[str] = ()
+    # Where dbt keeps its saved parse (under the target path).
+    saved_parse: Path = Path("target/partial_parse.msgpack")
     manifest: Any = field(default=None, init=False)
     # Whether the last parse was a full one (no saved parse, or one dbt could not reuse).
     parsed_in_full: bool | None = field(default=None, init=False)
@@ -49,7 +54,15 @@ class DbtSession:
             if event.info.name == "UnableToPartialParse":
                 refused.append(event.data.reason)
 
-        self.manifest = self._invoke(["parse"], [note_refusal]).result
+        try:
+            self.manifest = self._invoke(["parse"], [note_refusal]).result
+        except DbtCommandError:
+            if not self.saved_parse.exists():
+                raise
+            print(f"the parse failed from {self.saved_parse}: parsing in full", flush=True)
+            self.saved_parse.unlink()
+            refused.append("the saved parse failed")
+            self.manifest = self._invoke(["parse"]).result
         self.parsed_in_full = bool(refused)
 
     def unbuilt_relations(self) -> list[str]:

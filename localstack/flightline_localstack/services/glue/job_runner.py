@@ -125,12 +125,15 @@ def start(job, fake_run, account_id: str, region: str) -> JobRun:
     return record
 
 
-def stop(record: JobRun) -> bool:
-    """BatchStopJobRun: end a running run; False when it has already ended."""
-    if not record.running:
-        return False
+def stop(record: JobRun, fake_run) -> bool:
+    """BatchStopJobRun: a running run becomes STOPPING, then its process ends (STOPPED);
+    False when it has already ended. The state changes under the lock `_finish` takes, so a
+    run that ends while it is being stopped is never put back to STOPPING."""
     with _lock:
+        if not record.running:
+            return False
         record.stop_requested = True
+        fake_run.status = "STOPPING"
         process = record.process
     # A run still fetching its script has no process yet: it sees stop_requested and stops.
     processes.terminate_in_background(process)
@@ -138,11 +141,12 @@ def stop(record: JobRun) -> bool:
 
 
 def _finish(record: JobRun, fake_run, state: str, error: str | None = None) -> None:
-    record.completed_on = datetime.now(UTC)
-    record.error_message = error
-    fake_run.status = state
-    fake_run.modified_on = record.completed_on
-    fake_run.completed_on = record.completed_on
+    with _lock:
+        record.completed_on = datetime.now(UTC)
+        record.error_message = error
+        fake_run.status = state
+        fake_run.modified_on = record.completed_on
+        fake_run.completed_on = record.completed_on
     LOG.info("Glue job %s run %s: %s %s", record.job_name, record.run_id, state, error or "")
 
 

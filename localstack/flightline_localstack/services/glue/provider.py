@@ -167,8 +167,7 @@ class GlueProvider(ServiceLifecycleHook):
                 next((r for r in job.job_runs if r.job_run_id == run_id), None) if job else None
             )
             record = _store(context).job_runs.get(run_id)
-            if fake_run is not None and record is not None and job_runner.stop(record):
-                fake_run.status = "STOPPING"
+            if fake_run is not None and record is not None and job_runner.stop(record, fake_run):
                 stopped.append({"JobName": job_name, "JobRunId": run_id})
             else:
                 errors.append(
