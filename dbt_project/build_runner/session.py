@@ -46,8 +46,8 @@ class DbtSession:
         return result
 
     def parse(self) -> None:
-        # Same arguments as the deploy tool's parse: dbt reuses a saved parse only when the
-        # command line's vars, profile and target are the ones it was made with.
+        # No --vars here: dbt reuses a saved parse only when the command line's vars, profile
+        # and target are the ones it was made with, and the dates change every day.
         refused: list[str] = []
 
         def note_refusal(event: Any) -> None:

@@ -114,8 +114,7 @@ def read_as_one_split(spark: SparkSession, flight_file: FlightFile) -> bool:
     not splittable, and Spark never splits a file no larger than both
     spark.sql.files.maxPartitionBytes and spark.sql.files.openCostInBytes (Spark's split
     size, FilePartition.maxSplitBytes, is the smaller of the first and the larger of the
-    second and the bytes per core). tests/glue/test_transform_splits.py reads a file both
-    ways."""
+    second and the bytes per core). tests/glue/test_transform.py reads a file both ways."""
     if flight_file.compressed:
         return True
     bound = min(
