@@ -35,7 +35,9 @@ LOG = logging.getLogger(__name__)
 # (an advisory lock, also taken by tools/local/postgres.py's set-up), so parallel deploys do
 # not fail with "tuple concurrently updated", which AWS never sends.
 CLUSTER_USERS_LOCK = 7_104_116  # the same key in tools/local/postgres.py
-SHARED_CATALOG_ATTEMPTS = 3
+# A loaded machine (seven lanes deploying at once) lost three attempts 0.6 s apart: back off
+# to about 8 s in all.
+SHARED_CATALOG_ATTEMPTS = 6
 _INTEGER_TYPES = {"int2", "int4", "int8", "oid"}
 _FLOAT_TYPES = {"float4", "float8"}
 
@@ -114,7 +116,7 @@ def _run(statement: Statement, workgroup: Workgroup, login: DatabaseLogin) -> No
                 if attempt == SHARED_CATALOG_ATTEMPTS or not _shared_catalog_race(error):
                     raise
                 LOG.info("redshift-data %s: PostgreSQL catalog race, again", statement.id)
-                time.sleep(0.2 * attempt)
+                time.sleep(0.25 * 2 ** (attempt - 1))
     except Exception as error:  # every failure becomes the statement's Error
         text = str(error) if isinstance(error, StatementError) else _error_text(error)
         if statement.cancel_requested:
