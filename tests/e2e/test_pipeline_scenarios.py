@@ -193,14 +193,17 @@ def test_a_failing_dbt_test_fails_the_execution_with_a_notice(outcomes) -> None:
     out = lane(outcomes, "ops")
     run = out["dbt"]
     assert run["status"] == "FAILED"
-    # The marts build fails, frees the lock and sends the one notice; the day load and the
-    # day that started it end in NestedRunFailed without a second notice.
-    assert states(run)[-7:] == [
+    # The marts build fails, frees the lock and sends the one notice; its branch of the day
+    # load ends with the error, and the day load and the day that started it end in
+    # NestedRunFailed without a second notice.
+    assert states(run)[-9:] == [
         "DbtFailed",
         "ReleaseDbtLockAfterFailure",
         "BuildFailureNotice",
         "NotifyFailure",
         "PipelineFailed",
+        "BuildFailed",
+        "CatalogAndBuildSucceeded",
         "NestedRunFailed",
         "NestedRunFailed",
     ]

@@ -14,8 +14,30 @@ from .conftest import ASL_PATHS, REPO_ROOT
 NESTED = "arn:aws:states:::states:startExecution.sync:2"
 
 
+def every_state(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A machine's states by name, those in its Parallel branches included (names are unique
+    in the whole machine). A Map's item states are the Map's own (its Catch covers them)."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in asl["States"].items():
+        found[name] = state
+        for branch in state.get("Branches", []):
+            found |= every_state(branch)
+    return found
+
+
+def branch_states(asl: dict[str, Any]) -> set[str]:
+    """The names of the states inside a machine's Parallel branches."""
+    return {
+        name
+        for state in asl["States"].values()
+        if state["Type"] == "Parallel"
+        for branch in state["Branches"]
+        for name in every_state(branch)
+    }
+
+
 def tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {n: s for n, s in asl["States"].items() if s["Type"] == "Task"}
+    return {n: s for n, s in every_state(asl).items() if s["Type"] == "Task"}
 
 
 def nested_machine(task: dict[str, Any]) -> str:
@@ -80,11 +102,21 @@ def test_a_failed_nested_run_ends_its_parents_without_a_second_notice(
         ("backfill_build", "marts_build"),
     }
     for (machine, name), state in nested.items():
-        # The whole state goes down and the child's output comes back as the state.
+        # The whole state goes down; the child sent the failure notice.
         assert state["Parameters"]["Input.$"] == "$", (machine, name)
-        assert state["OutputPath"] == "$.Output", (machine, name)
-        failed = machines[machine]["States"][state["Catch"][-1]["Next"]]
-        assert failed["Type"] == "Fail", (machine, name)  # the child sent the notice
+        handler = every_state(machines[machine])[state["Catch"][-1]["Next"]]
+        if name in branch_states(machines[machine]):
+            # In a Parallel branch: the child's outcome, or its error, is the branch's output
+            # (the parent's choice ends on the error: the test of CatalogAndBuild).
+            assert state["ResultPath"] == "$", (machine, name)
+            assert state["End"], (machine, name)
+            assert all(v.startswith("$.Output.") for v in state["ResultSelector"].values())
+            assert handler["Parameters"] == {"error.$": "$.error"}, (machine, name)
+            assert handler["End"], (machine, name)
+        else:
+            # The child's output comes back as the state.
+            assert state["OutputPath"] == "$.Output", (machine, name)
+            assert handler["Type"] == "Fail", (machine, name)
 
 
 def test_the_pipeline_steps_in_order(machines: dict[str, dict[str, Any]]) -> None:
@@ -101,12 +133,15 @@ def test_the_pipeline_steps_in_order(machines: dict[str, dict[str, Any]]) -> Non
     assert machines["day_load"]["StartAt"] == "RunGlueJob"
     assert load["RunGlueJob"]["Next"] == "ReadRunSummary"
     assert load["ReadRunSummary"]["Next"] == "RecordDayPending"
-    # The crawl after the job: it decides on the headers the job read (the run summary).
-    assert load["RecordDayPending"]["Next"] == "CrawlOrRegisterPartition"
-    assert nested_machine(load["CrawlOrRegisterPartition"]) == "day_crawl"
-    assert load["CrawlOrRegisterPartition"]["Next"] == "BuildNow"
-    assert load["BuildNow"]["Default"] == "BuildMarts"
-    assert nested_machine(load["BuildMarts"]) == "marts_build"
+    # The crawl after the job: it decides on the headers the job read (the run summary); the
+    # build at the same time (test_the_crawl_and_the_build_run_at_once below).
+    assert load["RecordDayPending"]["Next"] == "CatalogAndBuild"
+    catalog, build = load["CatalogAndBuild"]["Branches"]
+    assert catalog["StartAt"] == "CrawlOrRegisterPartition"
+    assert nested_machine(catalog["States"]["CrawlOrRegisterPartition"]) == "day_crawl"
+    assert build["StartAt"] == "BuildNow"
+    assert build["States"]["BuildNow"]["Default"] == "BuildMarts"
+    assert nested_machine(build["States"]["BuildMarts"]) == "marts_build"
     assert machines["marts_build"]["StartAt"] == "PrepareDbtLock"  # the lock's attempts: none
     assert marts["PrepareDbtLock"]["Next"] == "AcquireDbtLock"
     assert marts["AcquireDbtLock"]["Next"] == "DbtBuildScope"
@@ -114,7 +149,8 @@ def test_the_pipeline_steps_in_order(machines: dict[str, dict[str, Any]]) -> Non
     assert marts["RunDbt"]["Next"] == "ReleaseDbtLock"
     assert marts["ReleaseDbtLock"]["Next"] == "Built"
     assert marts["Built"]["Type"] == "Succeed"
-    assert load["BuildMarts"]["Next"] == "RecordDayBuilt"
+    assert load["CatalogAndBuild"]["Next"] == "CatalogAndBuildSucceeded"
+    assert load["CatalogAndBuildSucceeded"]["Default"] == "RecordDayBuilt"
     assert load["RecordDayBuilt"]["Next"] == "BuildSuccessNotice"
     assert load["BuildSuccessNotice"]["Next"] == "NotifySuccess"
     assert load["NotifySuccess"]["Next"] == "Succeeded"
@@ -235,13 +271,13 @@ def test_a_day_counts_as_loaded_only_once_its_dbt_build_succeeded(
     failed |= _reachable(marts, "DbtLockFailed", {"PipelineFailed", "NoticeFailed"})
     failed |= _reachable(marts, "DbtLockTimedOut", {"PipelineFailed", "NoticeFailed"})
     assert "Built" not in failed
-    for machine in ("day_load", "backfill_build"):
-        catch = machines[machine]["States"]["BuildMarts"]["Catch"][-1]["Next"]
-        assert machines[machine]["States"][catch]["Type"] == "Fail", machine
-    # Only a successful build leads there: the day's own run, guarded by its pending run id.
+    catch = machines["backfill_build"]["States"]["BuildMarts"]["Catch"][-1]["Next"]
+    assert machines["backfill_build"]["States"][catch]["Type"] == "Fail"
+    # Only a successful build leads there: the day's own run, guarded by its pending run id,
+    # after its crawl succeeded too (test_the_crawl_and_the_build_run_at_once).
     assert marts["RunDbt"]["Next"] == "ReleaseDbtLock"
     assert marts["ReleaseDbtLock"]["Catch"][-1]["Next"] == "Built"
-    assert load["BuildMarts"]["Next"] == "RecordDayBuilt"
+    assert load["CatalogAndBuildSucceeded"]["Default"] == "RecordDayBuilt"
     built = load["RecordDayBuilt"]["Parameters"]
     assert built["ConditionExpression"] == "pending_run = :me"
     assert built["ExpressionAttributeValues"][":me"] == {"S.$": "$.event.run_id"}
@@ -249,6 +285,30 @@ def test_a_day_counts_as_loaded_only_once_its_dbt_build_succeeded(
     superseded = load["RecordDayBuilt"]["Catch"][0]
     assert superseded["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
     assert superseded["Next"] == "BuildSuccessNotice"
+
+
+def test_the_crawl_and_the_build_run_at_once_and_neither_branch_can_fail(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    # A failed branch would stop the other (a build holding the dbt lock, a crawl): every
+    # branch ends in its outcome or its error instead, and the choice after reads both.
+    # What LocalStack runs of it: test_asl_catalog_and_build.py.
+    load = machines["day_load"]["States"]
+    parallel = load["CatalogAndBuild"]
+    assert parallel["Type"] == "Parallel"
+    assert parallel["ResultPath"] == "$.branches"
+    for branch in parallel["Branches"]:
+        inner = every_state(branch)
+        assert not [name for name, state in inner.items() if state["Type"] in ("Fail", "Succeed")]
+        for name, state in inner.items():
+            if state["Type"] == "Task":
+                assert state["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
+                assert inner[state["Catch"][-1]["Next"]]["End"], name
+    choices = load["CatalogAndBuildSucceeded"]["Choices"]
+    failed = [{"Variable": f"$.branches[{i}].error", "IsPresent": True} for i in (0, 1)]
+    assert choices[:2] == [{**f, "Next": "NestedRunFailed"} for f in failed]
+    assert load["NestedRunFailed"]["Type"] == "Fail"  # each child sent its own notice
+    assert load[parallel["Catch"][-1]["Next"]]["Next"] == "BuildFailureNotice"
 
 
 def test_a_backfills_days_count_as_loaded_once_its_final_build_succeeded(
@@ -283,9 +343,13 @@ def test_a_backfill_loads_days_without_dbt_then_builds_once_under_the_lock(
     day, load = machines["day"]["States"], machines["day_load"]["States"]
     backfill = {"Variable": "$.flightline.backfill", "IsPresent": True}
     assert day["QuietPeriodNeeded"]["Choices"] == [{**backfill, "Next": "ReadDay"}]
-    assert load["BuildNow"]["Choices"] == [{**backfill, "Next": "DeferDbt"}]
-    assert load["DeferDbt"]["Next"] == "BuildSuccessNotice"
-    assert load["DeferDbt"]["ResultPath"] == "$.dbt"
+    branch = every_state(machines["day_load"])
+    assert branch["BuildNow"]["Choices"] == [{**backfill, "Next": "DeferDbt"}]
+    assert branch["DeferDbt"]["Parameters"]["dbt"]["status"] == "DEFERRED"
+    assert branch["DeferDbt"]["End"]
+    # a deferred build goes to the notice without recording the day as built
+    deferred = {"Variable": "$.branches[1].dbt.status", "StringEquals": "DEFERRED"}
+    assert {**deferred, "Next": "BuildSuccessNotice"} in load["CatalogAndBuildSucceeded"]["Choices"]
     build = machines["backfill_build"]
     first = build["States"][build["StartAt"]]["Choices"][0]
     assert first == {
@@ -338,7 +402,7 @@ def test_the_crawler_runs_only_for_a_new_table_or_changed_columns(
     assert item["headers_sha256"] == {"S.$": "$.run.summary.headers.sha256"}
     # and the notice says whether it ran and why
     notice = machines["day_load"]["States"]["BuildSuccessNotice"]["Parameters"]
-    assert notice["crawler.$"] == "$.crawl"
+    assert notice["crawler.$"] == "$.branches[0].crawl"
 
 
 def test_the_missed_day_check_notifies_only_a_day_not_loaded(

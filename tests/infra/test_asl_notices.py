@@ -57,6 +57,13 @@ def _built(flight_dates: str, flightline: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _day_loaded(flight_date: str) -> dict[str, Any]:
+    """The day load's data at its notice: the crawl's and the build's outcomes are the
+    branches of its CatalogAndBuild state."""
+    built = _built(flight_date, {})
+    return {**built, "branches": [{"crawl": built.pop("crawl")}, {"dbt": built.pop("dbt")}]}
+
+
 def _notify(localstack_client, asl, topic, payload) -> dict[str, Any]:
     names = reachable(asl, "BuildSuccessNotice")
     definition = fragment(asl, names, {"TopicArn": topic})
@@ -87,7 +94,7 @@ def test_an_eight_day_backfill_passes_and_a_day_keeps_its_subject(
     backfill, day_load = machines["backfill_build"], machines["day_load"]
     ended = _notify(localstack_client, backfill, topic, _built(dates, {"dbt_dates": dates}))
     assert ended["status"] == "SUCCEEDED", ended
-    ended = _notify(localstack_client, day_load, topic, _built("2024-02-09", {}))
+    ended = _notify(localstack_client, day_load, topic, _day_loaded("2024-02-09"))
     assert ended["status"] == "SUCCEEDED", ended
     received = wait_for(subjects, "the notices", until=lambda s: len(s) >= 1)
     received += wait_for(subjects, "the second notice") if len(received) < 2 else []

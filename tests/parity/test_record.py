@@ -37,7 +37,10 @@ OUTPUTS = {
 
 
 def _event(number: int, kind: str, field: str, **details) -> dict:
-    return {"id": number, "timestamp": T0, "type": kind, field: details}
+    """A history event; as in these sequential histories, each follows the one before."""
+    return {
+        "id": number, "previousEventId": number - 1, "timestamp": T0, "type": kind, field: details
+    }  # fmt: skip
 
 
 def _task(number: int, state: str, resource_type: str, resource: str, params: dict, result):

@@ -122,14 +122,26 @@ def _child_arn(event: dict[str, Any]) -> str | None:
     return None
 
 
+def _task_state(by_id: dict[int, dict[str, Any]], event: dict[str, Any]) -> str | None:
+    """The task state a Task* event belongs to: its previousEventId chain leads back to the
+    state's entered event (in a Parallel state, the branches' events interleave)."""
+    seen = 0
+    while event is not None and seen < 16:
+        if "stateEnteredEventDetails" in event:
+            return event["stateEnteredEventDetails"]["name"]
+        if not event.get("type", "").startswith("Task"):
+            return None
+        event, seen = by_id.get(event.get("previousEventId", 0)), seen + 1
+    return None
+
+
 def children(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(state name, child execution ARN) of every nested execution the events started."""
+    by_id = {event["id"]: event for event in events}
     found: list[tuple[str, str]] = []
-    state = None
     for event in events:
-        if "stateEnteredEventDetails" in event:
-            state = event["stateEnteredEventDetails"]["name"]
         arn = _child_arn(event)
+        state = _task_state(by_id, event) if arn else None
         if arn and state and (state, arn) not in found:
             found.append((state, arn))
     return found
@@ -146,27 +158,21 @@ def descendants(sfn: Any, execution_arn: str) -> list[str]:
 def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
     """The execution's events with each nested execution's states in place of the task state
     that ran it (recursively): a day's history shows RunGlueJob, RunDbt, ... as its own.
-    The child's own start and end events are left out; the parent's are kept."""
+    The child's own start and end events are left out; the parent's are kept. Two children
+    of a Parallel state come one after the other, each where its task state was entered."""
     events = own_history(sfn, execution_arn)
+    by_id = {event["id"]: event for event in events}
     nested = dict(children(events))
     merged: list[dict[str, Any]] = []
-    inside: str | None = None  # the nested task state being replaced
     for event in events:
         entered = event.get("stateEnteredEventDetails", {}).get("name")
         exited = event.get("stateExitedEventDetails", {}).get("name")
-        if inside is None and entered in nested:
-            inside = entered
+        if entered in nested:
             merged += [
                 e for e in history(sfn, nested[entered]) if e.get("type") not in EXECUTION_EVENTS
             ]
-            continue
-        if inside is not None:
-            if exited == inside:
-                inside = None
-            elif event.get("type") in EXECUTION_EVENTS:
-                merged.append(event)  # the parent ended while the task ran (timeout, abort)
-            continue
-        merged.append(event)
+        elif exited not in nested and _task_state(by_id, event) not in nested:
+            merged.append(event)  # the parent's own, its end while a child ran included
     return merged
 
 
