@@ -27,13 +27,7 @@ def every_state(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def branch_states(asl: dict[str, Any]) -> set[str]:
     """The names of the states inside a machine's Parallel branches."""
-    return {
-        name
-        for state in asl["States"].values()
-        if state["Type"] == "Parallel"
-        for branch in state["Branches"]
-        for name in every_state(branch)
-    }
+    return set(every_state(asl)) - set(asl["States"])
 
 
 def tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
